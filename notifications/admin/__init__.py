@@ -1,0 +1,11 @@
+"""The Django admin: organisations, client lists (with CSV import/export), companies, queues."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from . import client_lists, companies, organisations, queues  # noqa: F401  (registers)
+
+admin.site.site_header = "Client Watch administration"
+admin.site.site_title = "Client Watch admin"
+admin.site.index_title = "Practices, client lists and operations"

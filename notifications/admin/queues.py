@@ -1,0 +1,53 @@
+"""django-rq's queue dashboard inside the admin, for superusers only.
+
+django-rq's own registration lets any staff user open the dashboard by URL, and the dashboard
+can delete and requeue jobs: an operator's tool, not a practice admin's.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django_rq.admin import QueueAdmin
+from django_rq.models import Dashboard
+from django_rq.urls import get_admin_urlpatterns
+
+
+def _is_operator(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(Dashboard)
+class OperatorQueueAdmin(QueueAdmin):
+    def has_module_permission(self, request):
+        return _is_operator(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_operator(request)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_operator(request)
+
+    def changelist_view(self, request, extra_context=None):
+        if not _is_operator(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        def wrap(view):
+            @wraps(view)
+            def operator_only(request, *args, **kwargs):
+                request.current_app = self.admin_site.name
+                if not _is_operator(request):
+                    raise PermissionDenied
+                return view(request, *args, **kwargs)
+
+            return self.admin_site.admin_view(operator_only)
+
+        # The token-authenticated stats/metrics URLs of django-rq are left out on purpose.
+        return (
+            get_admin_urlpatterns(name_prefix="django_rq_", view_wrapper=wrap)
+            + super(QueueAdmin, self).get_urls()
+        )

@@ -1,0 +1,131 @@
+"""Shared fixtures: named practices, people and lists, and the real PostgreSQL and Redis.
+
+The suite runs against the services named by DATABASE_URL and REDIS_URL (see the Makefile);
+it stops at once with a plain message when either does not answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from django.conf import settings
+
+from notifications.models import ClientList, ClientListEntry, Company, Membership, Organisation
+
+
+def _services_problem() -> str | None:
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return (
+            f"the tests need PostgreSQL, but DATABASE_URL is {settings.DATABASE_URL!r}. "
+            "Set DATABASE_URL=postgres://user@host:5432/dbname (the suite creates test_dbname)."
+        )
+    import psycopg
+
+    try:
+        psycopg.connect(
+            dbname=database["NAME"],
+            user=database["USER"] or None,
+            password=database["PASSWORD"] or None,
+            host=database["HOST"] or None,
+            port=database["PORT"] or None,
+            connect_timeout=3,
+        ).close()
+    except psycopg.Error as exc:
+        return f"PostgreSQL at DATABASE_URL ({settings.DATABASE_URL}) does not answer: {exc}".strip()
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        return f"Redis at REDIS_URL ({settings.REDIS_URL}) does not answer: {exc}"
+    return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    problem = _services_problem()
+    if problem:
+        pytest.exit(f"Cannot run the tests: {problem}", returncode=3)
+
+
+@pytest.fixture
+def redis_client():
+    """The suite's own Redis database (TEST_REDIS_DB), emptied before and after the test."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+# --- people and practices -------------------------------------------------------------------
+
+
+@pytest.fixture
+def ashford(db) -> Organisation:
+    return Organisation.objects.create(name="Ashford & Co Chartered Accountants")
+
+
+@pytest.fixture
+def baxter(db) -> Organisation:
+    return Organisation.objects.create(name="Baxter Partners")
+
+
+def _user(django_user_model, username: str, **extra):
+    return django_user_model.objects.create_user(
+        username=username, password="correct-horse", email=f"{username}@example.com", **extra
+    )
+
+
+@pytest.fixture
+def alice(django_user_model, ashford):
+    """Ashford's practice admin: staff, admin member of Ashford only."""
+    user = _user(django_user_model, "alice", is_staff=True)
+    Membership.objects.create(organisation=ashford, user=user, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def bob(django_user_model, baxter):
+    """Baxter's practice admin."""
+    user = _user(django_user_model, "bob", is_staff=True)
+    Membership.objects.create(organisation=baxter, user=user, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def carol(django_user_model, ashford):
+    """A plain member of Ashford who is staff but not a practice admin."""
+    user = _user(django_user_model, "carol", is_staff=True)
+    Membership.objects.create(organisation=ashford, user=user, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def operator(django_user_model):
+    return django_user_model.objects.create_superuser(
+        username="operator", password="correct-horse", email="ops@example.com"
+    )
+
+
+# --- client lists ---------------------------------------------------------------------------
+
+
+def _add(client_list: ClientList, number: str, reference: str, name: str) -> ClientListEntry:
+    company, _ = Company.objects.get_or_create(company_number=number, defaults={"name": name})
+    return ClientListEntry.objects.create(
+        client_list=client_list, company=company, client_reference=reference
+    )
+
+
+@pytest.fixture
+def ashford_list(ashford) -> ClientList:
+    client_list = ClientList.objects.create(organisation=ashford, name="Ashford clients")
+    _add(client_list, "09876543", "ASH-001", "Green Leaf Cafe Ltd")
+    _add(client_list, "SC123456", "ASH-002", "McLeod Fishing Ltd")
+    return client_list
+
+
+@pytest.fixture
+def baxter_list(baxter) -> ClientList:
+    client_list = ClientList.objects.create(organisation=baxter, name="Baxter secret clients")
+    _add(client_list, "NI654321", "BAX-SECRET-1", "Byrne Engineering Ltd")
+    return client_list
