@@ -40,10 +40,10 @@ def _services_problem() -> str | None:
     return None
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
+def pytest_configure(config: pytest.Config) -> None:
     problem = _services_problem()
     if problem:
-        pytest.exit(f"Cannot run the tests: {problem}", returncode=3)
+        raise pytest.UsageError(f"Cannot run the tests: {problem}")
 
 
 @pytest.fixture

@@ -100,3 +100,19 @@ def test_a_placeholder_process_says_it_is_not_built_and_stops_on_sigterm(command
         assert process.wait(timeout=10) == 0
     finally:
         process.kill()
+
+
+def test_the_suite_stops_with_a_plain_message_when_a_service_does_not_answer():
+    dead = f"redis://127.0.0.1:{_free_port()}/0"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_company_numbers.py"],
+        cwd=ROOT,
+        env={**os.environ, "REDIS_URL": dead},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 4  # pytest's "usage error"
+    port = dead.split(":")[2].split("/")[0]
+    assert f"ERROR: Cannot run the tests: Redis at REDIS_URL (redis://127.0.0.1:{port}/" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
