@@ -166,3 +166,24 @@ def test_a_superuser_sees_every_practice_and_list(client, operator, ashford_list
     page = client.get(changelist("clientlist")).content.decode()
     assert "Ashford clients" in page and "Baxter secret clients" in page
     assert client.get(change("clientlist", baxter_list.pk)).status_code == 200
+
+
+def test_a_long_list_links_to_its_paginated_companies_instead_of_inlining_them(
+    client, alice, ashford_list, monkeypatch
+):
+    from notifications.admin import client_lists
+
+    client.force_login(alice)
+    assert 'id="long-list-note"' not in client.get(change("clientlist", ashford_list.pk)).content.decode()
+    monkeypatch.setattr(client_lists, "INLINE_LIMIT", 1)
+    page = client.get(change("clientlist", ashford_list.pk)).content.decode()
+    assert "This list has 2 companies, more than the 1 this page shows." in page
+    assert f"?client_list__id__exact={ashford_list.pk}" in page
+    assert 'name="entries-TOTAL_FORMS"' not in page
+    # Saving the list's own fields still works without the inline.
+    response = client.post(
+        change("clientlist", ashford_list.pk),
+        {"organisation": ashford_list.organisation_id, "name": "Renamed", "description": ""},
+    )
+    assert response.status_code == 302
+    assert ashford_list.entries.count() == 2

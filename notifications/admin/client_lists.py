@@ -13,6 +13,8 @@ from ..models import ClientList, ClientListEntry, Organisation
 from . import csv_views
 from .scoping import ScopedModelAdmin, ScopedPermissions, administered_organisation_ids
 
+INLINE_LIMIT = 200  # companies a list's page shows inline
+
 
 class ClientListEntryForm(forms.ModelForm):
     """Companies are typed by number; the Company row is made on save if it is new to us."""
@@ -59,6 +61,8 @@ class ClientListEntryFormSet(forms.BaseInlineFormSet):
 
 class ClientListEntryInline(ScopedPermissions, admin.TabularInline):
     model = ClientListEntry
+    verbose_name = "company on this list"
+    verbose_name_plural = "companies on this list"
     form = ClientListEntryForm
     formset = ClientListEntryFormSet
     organisation_path = "organisation"  # from the parent ClientList
@@ -94,6 +98,17 @@ class ClientListAdmin(ScopedModelAdmin):
         "entries__client_reference",
     ]
     actions = ["export_csv"]
+
+    def get_inlines(self, request, obj):
+        # Thousands of inline forms make a page that takes seconds to load and save; a long list
+        # is browsed, searched and edited in the paginated "companies on client lists" instead.
+        if obj is not None and obj.entries.count() > INLINE_LIMIT:
+            return []
+        return self.inlines
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "inline_limit": INLINE_LIMIT}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         return (
