@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = "Practices and client lists"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

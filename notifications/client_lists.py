@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from streams.watch_index import record_watch_changes
+
 from .client_csv import ClientRow
 from .models import ClientList, ClientListEntry, Company
 
@@ -78,6 +80,7 @@ def import_rows(
         ignore_conflicts=True,
         batch_size=1000,
     )
+    record_watch_changes(row.company_number for row in plan.new)
     if plan.updated:
         entries = {
             e.company_id: e

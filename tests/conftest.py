@@ -129,3 +129,37 @@ def baxter_list(baxter) -> ClientList:
     client_list = ClientList.objects.create(organisation=baxter, name="Baxter secret clients")
     _add(client_list, "NI654321", "BAX-SECRET-1", "Byrne Engineering Ltd")
     return client_list
+
+
+# --- the simulator and the listener ---------------------------------------------------------
+
+
+@pytest.fixture
+def sim():
+    """The CH simulator on a free port (heartbeats every 0.2 s), stopped after the test."""
+    from streams.simulator.server import SimConfig
+    from tests.streamkit import STREAM_KEY, SimServer
+
+    server = SimServer(SimConfig(stream_key=STREAM_KEY, heartbeat=0.2)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def listener(sim):
+    """Start run_listener in a thread against `sim`; returns once each stream is connected."""
+    from tests.streamkit import ListenerThread, listener_config
+
+    running = []
+
+    def start(*streams: str, wait: bool = True, **overrides):
+        accepted = {s: len([c for c in sim.connections(s) if c.get("status") == 200]) for s in streams}
+        thread = ListenerThread(listener_config(sim, *streams, **overrides)).start()
+        running.append(thread)
+        for stream in streams if wait else ():
+            sim.wait_connected(stream, accepted[stream] + 1)
+        return thread
+
+    yield start
+    for thread in running:
+        thread.stop()

@@ -1,0 +1,35 @@
+"""Tell the stream listener when a company joins or leaves a client list (see streams.watch_index).
+
+Saves and deletes through the ORM, the admin included, pass here; bulk imports call
+record_watch_changes themselves (bulk_create sends no signals).
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from streams.watch_index import record_watch_changes
+
+from .models import ClientListEntry
+
+
+@receiver(pre_save, sender=ClientListEntry)
+def remember_previous_company(sender, instance: ClientListEntry, **kwargs) -> None:
+    instance._previous_company_id = (
+        ClientListEntry.objects.filter(pk=instance.pk).values_list("company_id", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
+@receiver(post_save, sender=ClientListEntry)
+def entry_saved(sender, instance: ClientListEntry, **kwargs) -> None:
+    previous = getattr(instance, "_previous_company_id", None)
+    if previous != instance.company_id:
+        record_watch_changes([n for n in (previous, instance.company_id) if n])
+
+
+@receiver(post_delete, sender=ClientListEntry)
+def entry_deleted(sender, instance: ClientListEntry, **kwargs) -> None:
+    record_watch_changes([instance.company_id])

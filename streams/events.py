@@ -1,0 +1,135 @@
+"""One line of a CH stream in, one decision out: skip it (and why), or the event's key facts.
+
+This is the listener's hot path: every line of every stream passes here, matched or not, so it
+does the least work that tells us the timepoint and the company. See ../shared/ch/README.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+
+from .company_numbers import InvalidCompanyNumber, is_company_number, normalise_company_number
+
+# Streams whose events are about one company each, with the resource kinds CH sends on them.
+STREAM_KINDS: dict[str, tuple[str, ...]] = {
+    "filings": ("filing-history",),
+    "companies": ("company-profile",),
+    "officers": ("company-officers",),
+    # company-psc-individual, -corporate, -legal, -super-secure and their beneficial-owner kinds
+    "persons-with-significant-control": ("company-psc-",),
+    "charges": ("company-charges",),
+    "insolvency-cases": ("company-insolvency",),
+    "company-exemptions": ("company-exemptions",),
+    "persons-with-significant-control-statements": ("company-psc-statement",),
+}
+DEFAULT_STREAMS = (
+    "filings",
+    "companies",
+    "officers",
+    "persons-with-significant-control",
+    "charges",
+    "insolvency-cases",
+)
+
+# Reasons a line is skipped; counted per stream and reason.
+MALFORMED_JSON = "malformed_json"
+INVALID_UTF8 = "invalid_utf8"
+NOT_AN_OBJECT = "not_an_object"
+MISSING_FIELDS = "missing_fields"
+UNKNOWN_RESOURCE_KIND = "unknown_resource_kind"
+INVALID_COMPANY_NUMBER = "invalid_company_number"
+OVERSIZED = "oversized_line"
+
+
+class Skip(Exception):
+    def __init__(self, reason: str, detail: str = "", timepoint: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+        self.timepoint = timepoint
+
+
+@dataclass(slots=True)
+class StreamEvent:
+    timepoint: int
+    company_number: str
+    resource_kind: str
+    envelope: dict
+
+    @property
+    def resource_uri(self) -> str:
+        return self.envelope["resource_uri"]
+
+    @property
+    def is_filing(self) -> bool:
+        return self.resource_kind == "filing-history"
+
+
+def kind_allowed(stream: str, kind: str) -> bool:
+    return any(
+        kind.startswith(prefix) if prefix.endswith("-") else kind == prefix for prefix in STREAM_KINDS[stream]
+    )
+
+
+def parse_line(line: bytes, stream: str) -> StreamEvent:
+    """The event on a non-blank line, or Skip with the reason."""
+    try:
+        envelope = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        reason = INVALID_UTF8 if "UTF-8" in str(exc) else MALFORMED_JSON
+        raise Skip(reason, str(exc)) from None
+    if not isinstance(envelope, dict):
+        raise Skip(NOT_AN_OBJECT, f"a JSON {type(envelope).__name__}")
+    event = envelope.get("event")
+    timepoint = event.get("timepoint") if isinstance(event, dict) else None
+    if type(timepoint) is not int:
+        raise Skip(MISSING_FIELDS, "no integer event.timepoint")
+    kind = envelope.get("resource_kind")
+    uri = envelope.get("resource_uri")
+    if not isinstance(kind, str) or not isinstance(uri, str) or not isinstance(envelope.get("data"), dict):
+        raise Skip(
+            MISSING_FIELDS, "resource_kind, resource_uri or data missing or of the wrong type", timepoint
+        )
+    if not kind_allowed(stream, kind):
+        raise Skip(UNKNOWN_RESOURCE_KIND, kind[:80], timepoint)
+    number = company_number_of(uri)
+    if number is None:
+        raise Skip(INVALID_COMPANY_NUMBER, uri[:120], timepoint)
+    return StreamEvent(timepoint, number, kind, envelope)
+
+
+def company_number_of(resource_uri: str) -> str | None:
+    """The company number in /company/{number}/..., normalised, or None."""
+    if not resource_uri.startswith("/company/"):
+        return None
+    number = resource_uri[9:].split("/", 1)[0]
+    if is_company_number(number):
+        return number
+    try:
+        return normalise_company_number(number)
+    except InvalidCompanyNumber:
+        return None
+
+
+def published_at(envelope: dict) -> datetime | None:
+    """CH's published_at ("2025-03-14T10:22:07", no zone given; read as UTC), or None."""
+    value = envelope.get("event", {}).get("published_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def data_hash(data: dict) -> str:
+    """Identity of a resource's content; the etag alone changing is not a change."""
+    meaningful = {key: value for key, value in data.items() if key != "etag"}
+    return hashlib.sha1(
+        orjson.dumps(meaningful, option=orjson.OPT_SORT_KEYS), usedforsecurity=False
+    ).hexdigest()

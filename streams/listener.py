@@ -1,0 +1,324 @@
+"""The stream listener: one asyncio task per CH stream, reading, matching and storing events.
+
+Each stream worker connects from its checkpoint, splits the body into lines, matches each event
+against the watch index and hands matched ones to save_batch (one transaction with the
+checkpoint). Any failure of the connection or the database drops what is not yet committed and
+reconnects from the checkpoint: CH sends it again, and storing is idempotent. So nothing
+matched is lost, and nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+from django.db import connections
+
+from . import client as ch
+from .events import OVERSIZED, Skip, StreamEvent, parse_line
+from .status import StreamStatus, load_checkpoints, record_gap, write_status
+from .store import save_batch
+from .watch_index import WatchIndex, prune_watch_changes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ListenerConfig:
+    base_url: str
+    key: str
+    streams: tuple[str, ...]
+    stall_timeout: float = 90.0
+    batch_size: int = 500
+    flush_interval: float = 0.5  # seconds a matched event may wait before it is committed
+    checkpoint_interval: float = 3.0  # seconds an unmatched-only checkpoint may wait
+    status_interval: float = 2.0
+    index_interval: float = 1.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    max_line_bytes: int = 1_000_000
+
+
+class StreamKeyRejected(Exception):
+    pass
+
+
+class Database:
+    """All database work runs on one worker thread: Django's ORM is synchronous, and one
+    connection keeps SQLite (make run) and PostgreSQL alike happy."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listener-db")
+
+    async def run(self, func: Callable, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+
+    def close(self) -> None:
+        self._executor.submit(connections.close_all).result()
+        self._executor.shutdown(wait=True)
+
+
+class StreamWorker:
+    def __init__(
+        self, stream: str, config: ListenerConfig, index: WatchIndex, db: Database, checkpoint
+    ) -> None:
+        self.stream = stream
+        self.config = config
+        self.index = index
+        self.db = db
+        self.status = StreamStatus(stream)
+        self.committed: int | None = checkpoint  # the checkpoint in the database
+        self.seen: int | None = checkpoint  # the newest timepoint read
+        self.batch: list[StreamEvent] = []
+        self.last_flush = time.monotonic()
+        self.flush_lock = asyncio.Lock()
+        self.gap_from: int | None = None
+        self._skip_logged: Counter[str] = Counter()
+
+    # --- the connection loop ----------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
+        async with ch.stream_client(
+            self.config.base_url, self.config.key, stall_timeout=self.config.stall_timeout
+        ) as http:
+            while not stop.is_set():
+                wait = 0.0
+                try:
+                    got_data = await self._read_until_closed(http, stop)
+                    failures = 0 if got_data else failures + 1
+                    wait = self._backoff(failures) if failures else 0.0
+                except ch.StreamUnauthorized as exc:
+                    raise StreamKeyRejected(str(exc)) from None
+                except ch.TimepointOutOfRange:
+                    log.error(
+                        "GAP on %s: CH no longer has events after timepoint %s (416); resuming from the "
+                        "newest event. Events in between were never seen: see Streams > gaps in the admin.",
+                        self.stream,
+                        self.committed,
+                    )
+                    self.gap_from, self.committed, self.seen = self.committed, None, None
+                except ch.RateLimited as exc:
+                    wait = exc.retry_after
+                    self.status.error(str(exc))
+                    log.warning("%s: %s; waiting %.0f s", self.stream, exc, wait)
+                except (ch.StreamError, httpx.HTTPError, OSError, _DatabaseFailed) as exc:
+                    failures += 1
+                    wait = self._backoff(failures)
+                    self.status.error(f"{type(exc).__name__}: {exc}")
+                    log.warning(
+                        "%s: %s: %s; reconnecting in %.1f s", self.stream, type(exc).__name__, exc, wait
+                    )
+                finally:
+                    self.status.disconnected()
+                    self.batch.clear()  # not committed: CH sends it again from the checkpoint
+                    self.seen = self.committed
+                if wait and not stop.is_set():
+                    self.status.reconnects += 1
+                    await _sleep_unless(stop, wait)
+                elif not stop.is_set():
+                    self.status.reconnects += 1
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2 ** min(failures - 1, 16))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+    async def _read_until_closed(self, http: httpx.AsyncClient, stop: asyncio.Event) -> bool:
+        """Read one connection until CH closes it or stop is set. True if any event came."""
+        async with ch.open_stream(http, self.stream, self.committed) as response:
+            self.status.connected()
+            log.info("%s: connected from timepoint %s", self.stream, self.committed)
+            reader = asyncio.ensure_future(self._read_body(response))
+            stopper = asyncio.ensure_future(stop.wait())
+            try:
+                done, _ = await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopper.cancel()
+                if not reader.done():
+                    reader.cancel()
+                    await asyncio.gather(reader, return_exceptions=True)
+            if reader in done:
+                reader.result()  # raises what the read raised
+            await self.flush()  # commit what was read before the close or the stop
+            return self.status.events_this_connection > 0
+
+    async def _read_body(self, response: httpx.Response) -> None:
+        pending = b""
+        skipping = False
+        max_line = self.config.max_line_bytes
+        async for chunk in response.aiter_bytes():
+            self.status.beat()
+            if skipping:  # the rest of an oversized line
+                end = chunk.find(b"\n")
+                if end == -1:
+                    continue
+                chunk, skipping = chunk[end + 1 :], False
+            lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                if len(line) > max_line:
+                    self._skipped(Skip(OVERSIZED, f"{len(line):,} bytes"))
+                else:
+                    self._handle(line)
+            if len(pending) > max_line:
+                self._skipped(Skip(OVERSIZED, f"over {max_line:,} bytes"))
+                pending, skipping = b"", True
+            if len(self.batch) >= self.config.batch_size:
+                await self.flush()
+        if pending.strip():
+            log.info(
+                "%s: connection closed mid-line after timepoint %s; it will be read again",
+                self.stream,
+                self.seen,
+            )
+
+    def _handle(self, line: bytes) -> None:
+        line = line.strip()
+        if not line:
+            return  # heartbeat
+        try:
+            event = parse_line(line, self.stream)
+        except Skip as skip:
+            self._skipped(skip, line)
+            if skip.timepoint is not None:
+                self._advance(skip.timepoint)
+            return
+        self.status.received(event)
+        if event.company_number in self.index:
+            self.batch.append(event)
+            self.status.counters["matched"] += 1
+        self._advance(event.timepoint)
+
+    def _advance(self, timepoint: int) -> None:
+        if self.seen is None or timepoint > self.seen:
+            self.seen = timepoint
+
+    def _skipped(self, skip: Skip, line: bytes = b"") -> None:
+        self.status.counters[f"skipped_{skip.reason}"] += 1
+        self._skip_logged[skip.reason] += 1
+        count = self._skip_logged[skip.reason]
+        if count <= 10 or count % 1000 == 0:  # enough context to act on, without flooding the log
+            log.warning(
+                "%s: skipped a line (%s, %s) after timepoint %s: %r%s",
+                self.stream,
+                skip.reason,
+                skip.detail,
+                self.seen,
+                line[:200],
+                f" [{count} so far]" if count > 10 else "",
+            )
+
+    # --- committing -------------------------------------------------------------------------
+
+    def due(self) -> bool:
+        age = time.monotonic() - self.last_flush
+        if self.batch:
+            return age >= self.config.flush_interval
+        return self.seen != self.committed and age >= self.config.checkpoint_interval
+
+    async def flush(self) -> None:
+        async with self.flush_lock:
+            events, checkpoint = self.batch, self.seen
+            self.batch = []
+            self.last_flush = time.monotonic()
+            if not events and checkpoint == self.committed:
+                return
+            commit = asyncio.ensure_future(self.db.run(save_batch, self.stream, events, checkpoint))
+            try:
+                # Shielded: a stop that cancels the reader mid-commit must still learn whether the
+                # commit happened, or the next checkpoint could pass events that were never stored.
+                result = await asyncio.shield(commit)
+            except asyncio.CancelledError:
+                await asyncio.wait({commit})
+                if not commit.cancelled() and commit.exception() is None:
+                    self.committed = checkpoint
+                else:  # nothing past the checkpoint may be committed now
+                    self.batch.clear()
+                    self.seen = self.committed
+                raise
+            except Exception as exc:
+                raise _DatabaseFailed(f"storing {len(events)} events failed: {exc}") from exc
+            if self.gap_from is not None and checkpoint is not None:
+                await self.db.run(
+                    record_gap, self.stream, self.gap_from, self._first_timepoint(events, checkpoint)
+                )
+                self.gap_from = None
+            self.committed = checkpoint
+            self.status.stored(result)
+
+    @staticmethod
+    def _first_timepoint(events: list[StreamEvent], checkpoint: int) -> int:
+        return events[0].timepoint if events else checkpoint
+
+
+class _DatabaseFailed(Exception):
+    pass
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _every(stop: asyncio.Event, seconds: float, step: Callable) -> None:
+    while not stop.is_set():
+        await _sleep_unless(stop, seconds)
+        try:
+            await step()
+        except Exception:
+            log.exception("background step %s failed; trying again in %.0f s", step.__name__, seconds)
+
+
+async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
+    """Listen until stop is set. Raises StreamKeyRejected on 401 (after committing the rest)."""
+    db = Database()
+    index = WatchIndex()
+    try:
+        await db.run(index.load)
+        checkpoints = await db.run(load_checkpoints, config.streams)
+        log.info("watching %d companies; streams %s", len(index), ", ".join(config.streams))
+        workers = [StreamWorker(s, config, index, db, checkpoints.get(s)) for s in config.streams]
+
+        async def refresh_index() -> None:
+            index.apply(*await db.run(index.changes))
+
+        async def flush_due() -> None:
+            for worker in workers:
+                if worker.due() and not worker.flush_lock.locked():
+                    await worker.flush()
+
+        async def write_statuses() -> None:
+            await db.run(write_status, [w.status.snapshot() for w in workers])
+
+        background = [
+            asyncio.ensure_future(_every(stop, config.index_interval, refresh_index)),
+            asyncio.ensure_future(_every(stop, min(config.flush_interval, 0.5), flush_due)),
+            asyncio.ensure_future(_every(stop, config.status_interval, write_statuses)),
+            asyncio.ensure_future(_every(stop, 600, lambda: db.run(prune_watch_changes))),
+        ]
+        tasks = [asyncio.ensure_future(w.run(stop)) for w in workers]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if task.exception():
+                    stop.set()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    raise task.exception()
+        finally:
+            stop.set()
+            await asyncio.gather(*background, *tasks, return_exceptions=True)
+            for worker in workers:
+                worker.status.disconnected()
+            await db.run(write_status, [w.status.snapshot() for w in workers])
+            committed = {w.stream: w.committed for w in workers}
+            log.info("listener stopped; checkpoints committed: %s", committed)
+    finally:
+        db.close()

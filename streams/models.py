@@ -1,0 +1,118 @@
+"""What the stream listener records: events, per-stream state and checkpoints, gaps, watch changes."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class StreamState(models.Model):
+    """One row per CH stream: the checkpoint and what an operator needs to see.
+
+    `timepoint` is the checkpoint: the last timepoint processed, written in the same transaction
+    as the events it covers. The other fields are status, written separately and often.
+    """
+
+    stream = models.CharField(max_length=64, primary_key=True)
+    timepoint = models.BigIntegerField(null=True, blank=True)
+    checkpoint_at = models.DateTimeField(null=True, blank=True)
+    connected = models.BooleanField(default=False)
+    connected_since = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_published_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    reconnects = models.PositiveIntegerField(default=0)
+    counters = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["stream"]
+        verbose_name = "stream"
+
+    def __str__(self) -> str:
+        return self.stream
+
+    @property
+    def lag_seconds(self) -> float | None:
+        """How far behind CH the listener is: now minus published_at of the last event."""
+        if self.last_published_at is None:
+            return None
+        return max(0.0, (timezone.now() - self.last_published_at).total_seconds())
+
+
+class StreamGap(models.Model):
+    """Timepoints CH could no longer give us (416 on resume): events there were never seen."""
+
+    stream = models.CharField(max_length=64)
+    from_timepoint = models.BigIntegerField(help_text="the checkpoint we tried to resume from")
+    to_timepoint = models.BigIntegerField(
+        null=True, blank=True, help_text="the first timepoint received after"
+    )
+    detected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-detected_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stream} gap after {self.from_timepoint}"
+
+
+class Event(models.Model):
+    """A fact from CH about a watched company.
+
+    `fact_key` makes a fact unique: a filing is one fact per transaction (a later event for the
+    same transaction updates the row: `revision` counts those); any other event is one fact per
+    (stream, timepoint), and an exact re-send of a resource's latest data is not stored at all.
+    """
+
+    stream = models.CharField(max_length=64)
+    timepoint = models.BigIntegerField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    resource_kind = models.CharField(max_length=64)
+    resource_uri = models.CharField(max_length=400)
+    resource_id = models.CharField(max_length=200, blank=True)
+    company_number = models.CharField(max_length=8, db_index=True)
+    event_type = models.CharField(max_length=16)
+    fields_changed = models.JSONField(null=True, blank=True)
+    data = models.JSONField()
+    # For company-profile events: the profile we held before this one (None: the first we saw,
+    # which only sets the baseline). The diff for people is made from these two.
+    previous_data = models.JSONField(null=True, blank=True)
+    data_hash = models.CharField(max_length=40)
+    fact_key = models.CharField(max_length=450, unique=True)
+    revision = models.PositiveIntegerField(default=1)
+    received_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    fanned_out_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["stream", "timepoint"]
+        indexes = [models.Index(fields=["stream", "timepoint"], name="event_stream_timepoint")]
+
+    def __str__(self) -> str:
+        return f"{self.stream}@{self.timepoint} {self.resource_kind} {self.company_number}"
+
+
+class ResourceState(models.Model):
+    """The hash of the latest data seen for a non-filing resource, to drop exact re-sends."""
+
+    resource_uri = models.CharField(max_length=400, primary_key=True)
+    data_hash = models.CharField(max_length=40)
+    timepoint = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.resource_uri}@{self.timepoint}"
+
+
+class WatchChange(models.Model):
+    """A company was added to or removed from some client list.
+
+    The listener polls this (id > last seen) to update its in-process watch index within a
+    second, without reloading a million numbers. Rows older than an hour are pruned.
+    """
+
+    company_number = models.CharField(max_length=8)
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.company_number} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,80 @@
+"""The simulator's control API, for tests, benchmarks and the chaos run (loopback only).
+
+POST /_sim/streams/{stream}/events   NDJSON body: envelopes are given timepoints; other lines
+                                     are sent as they are (malformed input on purpose)
+GET  /_sim/streams/{stream}/events   ?from=N: the events the stream holds
+GET  /_sim/streams/{stream}/sent     timepoints sent at least once, on any connection
+POST /_sim/faults                    {"status": 401|416|429|503, "times": n, "retry_after": s}
+                                     {"drop_mid_line": n}  {"stall_seconds": s, "times": n}
+                                     each with an optional "stream"
+GET  /_sim/connections               every connection attempt: stream, timepoint, status
+GET  /_sim/state                     newest and oldest timepoint per stream
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from .server import respond
+
+
+async def read_body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def handle_control(sim, scope, path: str, query: dict, receive, send) -> None:
+    parts = path.split("/")[2:]  # after "/_sim/"
+    method = scope["method"]
+    if parts[:1] == ["streams"] and len(parts) == 3 and parts[1] in sim.feeds:
+        feed = sim.feeds[parts[1]]
+        if parts[2] == "events" and method == "POST":
+            await respond(send, 200, {"timepoints": sim.add_lines(parts[1], await read_body(receive))})
+        elif parts[2] == "events":
+            events = [e for e in feed.events(int(query.get("from", 0))) if "timepoint" in e.get("event", {})]
+            await respond(send, 200, {"events": events})
+        elif parts[2] == "sent":
+            await respond(send, 200, {"timepoints": sorted(feed.sent)})
+        else:
+            await respond(send, 404, {"error": "unknown"})
+    elif parts == ["faults"] and method == "POST":
+        try:
+            spec = orjson.loads(await read_body(receive))
+            add_fault(sim, spec)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            await respond(send, 400, {"error": str(exc)})
+            return
+        await respond(send, 200, {"ok": True})
+    elif parts == ["connections"]:
+        await respond(send, 200, {"connections": sim.connection_log})
+    elif parts == ["state"]:
+        await respond(
+            send, 200, {s: {"head": f.head, "oldest": f.oldest_timepoint} for s, f in sim.feeds.items()}
+        )
+    else:
+        await respond(send, 404, {"error": "unknown control path"})
+
+
+def add_fault(sim, spec: dict) -> None:
+    stream = spec.get("stream")
+    if stream is not None and stream not in sim.feeds:
+        raise ValueError(f"unknown stream {stream!r}")
+    times = int(spec.get("times", 1))
+    if "status" in spec:
+        status = int(spec["status"])
+        if status not in (401, 404, 416, 429, 500, 503, 504):
+            raise ValueError(f"status {status} is not a fault the simulator sends")
+        for _ in range(times):
+            sim.faults.statuses.append((stream, status, float(spec.get("retry_after", 60))))
+    elif "drop_mid_line" in spec:
+        for name in [stream] if stream else list(sim.feeds):
+            sim.faults.drops[name] += int(spec["drop_mid_line"])
+    elif "stall_seconds" in spec:
+        for _ in range(times):
+            sim.faults.stalls.append((stream, float(spec["stall_seconds"])))
+    else:
+        raise ValueError("a fault needs status, drop_mid_line or stall_seconds")

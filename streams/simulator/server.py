@@ -1,0 +1,276 @@
+"""The simulator as an ASGI app: CH's stream endpoints, the REST endpoints backfill needs, and a
+control API (/_sim/...) through which tests, benchmarks and the chaos run steer it.
+
+Protocol as ../shared/ch/README.md describes CH: HTTP Basic with the stream key as user name,
+one JSON event per line, blank heartbeat lines when idle, ?timepoint=N to resume (inclusive),
+416 for a timepoint older than kept or beyond the newest, 429 past the per-key connection limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+import orjson
+
+from streams.events import STREAM_KINDS, kind_allowed
+
+from .feed import Feed
+
+log = logging.getLogger(__name__)
+
+# Roughly where CH's own sequences stood in 2025 (filings ~168M, companies ~82M).
+BASE_TIMEPOINTS = {
+    "filings": 168_000_000,
+    "companies": 82_000_000,
+    "officers": 41_000_000,
+    "persons-with-significant-control": 23_000_000,
+    "charges": 9_000_000,
+    "insolvency-cases": 2_000_000,
+    "company-exemptions": 1_000_000,
+    "persons-with-significant-control-statements": 3_000_000,
+}
+
+
+@dataclass
+class SimConfig:
+    stream_key: str = "simulator-stream-key"
+    api_key: str = "simulator-api-key"
+    heartbeat: float = 30.0
+    retention: int = 1_000_000
+    connection_limit: int = 2  # per key and stream
+    start_timepoints: dict[str, int] = field(default_factory=dict)
+    api_rate_limit: int = 600
+    api_rate_window: float = 300.0
+
+
+@dataclass
+class Faults:
+    """Pending faults; each applies to the next matching connections or lines, then is used up."""
+
+    statuses: deque = field(default_factory=deque)  # (stream or None, status, retry_after)
+    drops: Counter = field(default_factory=Counter)  # stream -> connections to drop mid-line
+    stalls: deque = field(default_factory=deque)  # (stream or None, seconds)
+
+    def take_status(self, stream: str) -> tuple[int, float] | None:
+        for item in list(self.statuses):
+            if item[0] in (None, stream):
+                self.statuses.remove(item)
+                return item[1], item[2]
+        return None
+
+    def take_stall(self, stream: str) -> float:
+        for item in list(self.stalls):
+            if item[0] in (None, stream):
+                self.stalls.remove(item)
+                return item[1]
+        return 0.0
+
+
+class Simulator:
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.config = config or SimConfig()
+        self.feeds = {
+            stream: Feed(
+                stream,
+                self.config.start_timepoints.get(stream, BASE_TIMEPOINTS[stream]),
+                self.config.retention,
+            )
+            for stream in STREAM_KINDS
+        }
+        self.faults = Faults()
+        self.connections: Counter = Counter()
+        self.connection_log: list[dict] = []
+        self.profiles: dict[str, dict] = {}
+        self.filings: dict[str, dict[str, dict]] = {}
+        self.api_calls: deque = deque()
+        self.closing = asyncio.Event()
+        self.background: list = []  # producer coroutines started with the app (see chsim)
+
+    # --- adding events ----------------------------------------------------------------------
+
+    def add_event(self, stream: str, envelope: dict) -> int:
+        timepoint = self.feeds[stream].append_event(envelope)
+        self._remember(envelope)
+        return timepoint
+
+    def _remember(self, envelope: dict) -> None:
+        """Keep the REST view in step with what the streams said."""
+        uri = envelope.get("resource_uri", "")
+        data = envelope.get("data")
+        if not isinstance(data, dict) or not uri.startswith("/company/"):
+            return
+        number = uri.split("/")[2]
+        if envelope.get("resource_kind") == "company-profile":
+            self.profiles[number] = data
+        elif envelope.get("resource_kind") == "filing-history" and data.get("transaction_id"):
+            self.filings.setdefault(number, {})[data["transaction_id"]] = data
+
+    def add_lines(self, stream: str, body: bytes) -> list[int | None]:
+        """NDJSON from the control API: envelopes get timepoints; anything else is sent as is."""
+        added: list[int | None] = []
+        for line in body.split(b"\n"):
+            if not line.strip():
+                continue
+            try:
+                envelope = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                envelope = None
+            if isinstance(envelope, dict) and isinstance(envelope.get("event", {}), dict):
+                added.append(self.add_event(stream, envelope))
+            else:
+                self.feeds[stream].append_raw(line)
+                added.append(None)
+        return added
+
+    def stream_for(self, envelope: dict) -> str | None:
+        kind = envelope.get("resource_kind")
+        if not isinstance(kind, str):
+            return None
+        return next((s for s in STREAM_KINDS if kind_allowed(s, kind)), None)
+
+    # --- ASGI -------------------------------------------------------------------------------
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path = scope["path"].rstrip("/") or "/"
+        query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
+        if path.startswith("/_sim/"):
+            from .control import handle_control
+
+            await handle_control(self, scope, path, query, receive, send)
+        elif path.lstrip("/") in self.feeds and scope["method"] == "GET":
+            await self._stream(scope, path.lstrip("/"), query, receive, send)
+        elif path.startswith("/company/") and scope["method"] == "GET":
+            from .rest import handle_rest
+
+            await handle_rest(self, scope, path, query, send)
+        else:
+            await respond(send, 404, {"error": "Not Found"})
+
+    async def _lifespan(self, receive, send) -> None:
+        tasks = []
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                tasks = [asyncio.ensure_future(coro) for coro in self.background]
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.closing.set()
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _stream(self, scope, stream: str, query: dict, receive, send) -> None:
+        key = basic_user(scope)
+        timepoint_arg = query.get("timepoint")
+        entry = {"stream": stream, "timepoint": timepoint_arg, "at": time.time()}
+        self.connection_log.append(entry)
+        if key != self.config.stream_key:
+            entry["status"] = 401
+            await respond(send, 401, {"error": "Invalid Authorization"})
+            return
+        fault = self.faults.take_status(stream)
+        if fault:
+            entry["status"] = fault[0]
+            headers = [(b"retry-after", str(int(fault[1])).encode())] if fault[0] == 429 else []
+            await respond(send, fault[0], {"error": f"simulated {fault[0]}"}, headers)
+            return
+        if self.connections[(key, stream)] >= self.config.connection_limit:
+            entry["status"] = 429
+            await respond(
+                send, 429, {"error": "Too many connections for this key"}, [(b"retry-after", b"60")]
+            )
+            return
+        feed = self.feeds[stream]
+        try:
+            timepoint = int(timepoint_arg) if timepoint_arg is not None else None
+        except ValueError:
+            timepoint = -1
+        if timepoint is not None and not feed.valid_start(timepoint):
+            entry["status"] = 416
+            await respond(send, 416, {"error": "Requested Range Not Satisfiable"})
+            return
+        entry["status"] = 200
+        self.connections[(key, stream)] += 1
+        try:
+            await self._serve(feed, feed.position_for(timepoint), receive, send)
+        finally:
+            self.connections[(key, stream)] -= 1
+
+    async def _serve(self, feed: Feed, position: int, receive, send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        gone = asyncio.ensure_future(_wait_disconnect(receive))
+        try:
+            while not gone.done() and not self.closing.is_set():
+                stall = self.faults.take_stall(feed.stream)
+                if stall:
+                    await asyncio.sleep(stall)  # no bytes at all, not even heartbeats
+                    continue
+                lines, keys, next_position = feed.read(position)
+                if lines and self.faults.drops[feed.stream] > 0:
+                    self.faults.drops[feed.stream] -= 1
+                    first = lines[0]
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": first[: max(1, len(first) // 2)],
+                            "more_body": True,
+                        }
+                    )
+                    return  # ends the response without its last message: the connection drops
+                if lines:
+                    await send({"type": "http.response.body", "body": b"".join(lines), "more_body": True})
+                    feed.sent.update(keys)
+                    position = next_position
+                elif not await feed.wait_for_more(self.config.heartbeat):
+                    await send({"type": "http.response.body", "body": b"\n", "more_body": True})
+            if not gone.done():
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            gone.cancel()
+
+
+async def _wait_disconnect(receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def basic_user(scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization" and value[:6].lower() == b"basic ":
+            try:
+                return base64.b64decode(value[6:]).decode().split(":", 1)[0]
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+    return None
+
+
+async def respond(send, status: int, body, headers: list | None = None) -> None:
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *(headers or [])],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

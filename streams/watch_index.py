@@ -1,0 +1,78 @@
+"""The in-process set of every company number on any client list, kept current while running.
+
+Matching a stream event is one set lookup (DESIGN.md: never a database or Redis round trip per
+event). Client list changes reach the set through WatchChange rows: the listener polls for new
+ones every second and re-checks just those numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from notifications.models import ClientListEntry
+
+from .models import WatchChange
+
+KEEP_CHANGES = timedelta(hours=1)
+
+
+def record_watch_changes(numbers: Iterable[str]) -> None:
+    """Note that these companies were added to or removed from a list (call inside the change's
+    transaction, so the note exists exactly when the change does)."""
+    unique = sorted(set(numbers))
+    if unique:
+        WatchChange.objects.bulk_create([WatchChange(company_number=n) for n in unique], batch_size=1000)
+
+
+class WatchIndex:
+    def __init__(self) -> None:
+        self.numbers: set[str] = set()
+        self.last_change_id = 0
+
+    def __contains__(self, number: str) -> bool:
+        return number in self.numbers
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def load(self) -> None:
+        """Read every watched number. Changes made while reading are caught by the next poll,
+        because the change id is taken first."""
+        close_old_connections()
+        self.last_change_id = WatchChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        self.numbers = set(
+            ClientListEntry.objects.values_list("company_id", flat=True)
+            .distinct()
+            .iterator(chunk_size=20_000)
+        )
+
+    def changes(self) -> tuple[set[str], set[str], int]:
+        """(numbers now watched, numbers no longer watched, last change id) since the last poll.
+        Runs in a worker thread; apply() runs in the event loop."""
+        close_old_connections()
+        rows = list(
+            WatchChange.objects.filter(id__gt=self.last_change_id)
+            .order_by("id")
+            .values_list("id", "company_number")
+        )
+        if not rows:
+            return set(), set(), self.last_change_id
+        touched = {number for _, number in rows}
+        watched = set(
+            ClientListEntry.objects.filter(company_id__in=touched).values_list("company_id", flat=True)
+        )
+        return watched, touched - watched, rows[-1][0]
+
+    def apply(self, watched: set[str], unwatched: set[str], last_change_id: int) -> None:
+        self.numbers |= watched
+        self.numbers -= unwatched
+        self.last_change_id = max(self.last_change_id, last_change_id)
+
+
+def prune_watch_changes() -> int:
+    deleted, _ = WatchChange.objects.filter(changed_at__lt=timezone.now() - KEEP_CHANGES).delete()
+    return deleted
