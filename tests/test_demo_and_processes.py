@@ -1,9 +1,8 @@
-"""What `make run` relies on: demo data, the Redis wait, the embedded Redis, the placeholders."""
+"""What `make run` relies on: demo data, the Redis wait, the embedded Redis."""
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -81,25 +80,6 @@ def test_the_embedded_redis_binary_serves_on_the_port_the_procfile_gives_it(tmp_
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-@pytest.mark.parametrize("command", ["runstreams", "chsim"])
-def test_a_placeholder_process_says_it_is_not_built_and_stops_on_sigterm(command):
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", command],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings.test"},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        first = process.stderr.readline()
-        assert f"{command}: not built yet" in first
-        assert process.poll() is None  # keeps running, or honcho would stop everything
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    finally:
-        process.kill()
 
 
 def test_the_suite_stops_with_a_plain_message_when_a_service_does_not_answer():

@@ -118,3 +118,22 @@ def test_the_stream_status_shows_connection_counters_and_lag(sim, listener, ashf
     assert state.timepoint == tps[-1]
     assert state.heartbeat_at is not None and state.last_event_at is not None
     assert state.lag_seconds > 0  # published_at is in 2025
+
+
+def test_the_operator_sees_each_stream_and_its_gaps_in_the_admin(
+    client, operator, alice, sim, listener, ashford_list
+):
+    from django.urls import reverse
+
+    from streams.models import StreamGap
+
+    listener("filings")
+    tps = sim.add("filings", filing("09876543", "T1"))
+    wait_until(lambda: StreamState.objects.get(stream="filings").counters.get("stored") == 1)
+    StreamGap.objects.create(stream="filings", from_timepoint=100, to_timepoint=tps[0])
+    client.force_login(operator)
+    page = client.get(reverse("admin:streams_streamstate_changelist")).content.decode()
+    assert "filings" in page and "matched: 1" in page and "stored: 1" in page
+    assert str(tps[0]) in client.get(reverse("admin:streams_streamgap_changelist")).content.decode()
+    client.force_login(alice)
+    assert client.get(reverse("admin:streams_streamstate_changelist")).status_code == 403
