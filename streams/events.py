@@ -69,10 +69,19 @@ class StreamEvent:
         return self.resource_kind == "filing-history"
 
 
-def kind_allowed(stream: str, kind: str) -> bool:
-    return any(
-        kind.startswith(prefix) if prefix.endswith("-") else kind == prefix for prefix in STREAM_KINDS[stream]
+# Per stream: the exact kinds, and the prefix (ending in "-") that admits a family of kinds.
+_KINDS = {
+    stream: (
+        frozenset(k for k in kinds if not k.endswith("-")),
+        next((k for k in kinds if k.endswith("-")), None),
     )
+    for stream, kinds in STREAM_KINDS.items()
+}
+
+
+def kind_allowed(stream: str, kind: str) -> bool:
+    exact, prefix = _KINDS[stream]
+    return kind in exact or (prefix is not None and kind.startswith(prefix))
 
 
 def parse_line(line: bytes, stream: str) -> StreamEvent:

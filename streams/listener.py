@@ -80,6 +80,8 @@ class StreamWorker:
         self.batch: list[StreamEvent] = []
         self.last_flush = time.monotonic()
         self.flush_lock = asyncio.Lock()
+        self.committing: asyncio.Future | None = None  # a batch commit running beside the reader
+        self.failed = False  # a commit failed: nothing may be committed until we reconnect
         self.gap_from: int | None = None
         self._skip_logged: Counter[str] = Counter()
 
@@ -121,6 +123,7 @@ class StreamWorker:
                     self.status.disconnected()
                     self.batch.clear()  # not committed: CH sends it again from the checkpoint
                     self.seen = self.committed
+                    self.failed = False
                 if wait and not stop.is_set():
                     self.status.reconnects += 1
                     await _sleep_unless(stop, wait)
@@ -133,6 +136,7 @@ class StreamWorker:
 
     async def _read_until_closed(self, http: httpx.AsyncClient, stop: asyncio.Event) -> bool:
         """Read one connection until CH closes it or stop is set. True if any event came."""
+        received_before = self.status.received
         async with ch.open_stream(http, self.stream, self.committed) as response:
             self.status.connected()
             log.info("%s: connected from timepoint %s", self.stream, self.committed)
@@ -145,16 +149,22 @@ class StreamWorker:
                 if not reader.done():
                     reader.cancel()
                     await asyncio.gather(reader, return_exceptions=True)
+            if self.committing is not None:
+                await asyncio.wait({self.committing})
+                committing, self.committing = self.committing, None
+                committing.result()  # raises if that commit failed
             if reader in done:
                 reader.result()  # raises what the read raised
             await self.flush()  # commit what was read before the close or the stop
-            return self.status.events_this_connection > 0
+            return self.status.received > received_before
 
     async def _read_body(self, response: httpx.Response) -> None:
         pending = b""
         skipping = False
         max_line = self.config.max_line_bytes
         async for chunk in response.aiter_bytes():
+            if self.failed:  # a commit beside the reading failed: stop and resume from the checkpoint
+                raise _DatabaseFailed("a batch could not be committed")
             self.status.beat()
             if skipping:  # the rest of an oversized line
                 end = chunk.find(b"\n")
@@ -172,7 +182,7 @@ class StreamWorker:
                 self._skipped(Skip(OVERSIZED, f"over {max_line:,} bytes"))
                 pending, skipping = b"", True
             if len(self.batch) >= self.config.batch_size:
-                await self.flush()
+                await self._commit_beside_reading()
         if pending.strip():
             log.info(
                 "%s: connection closed mid-line after timepoint %s; it will be read again",
@@ -191,11 +201,14 @@ class StreamWorker:
             if skip.timepoint is not None:
                 self._advance(skip.timepoint)
             return
-        self.status.received(event)
+        status = self.status
+        status.received += 1
+        status.last_event = event
         if event.company_number in self.index:
             self.batch.append(event)
-            self.status.counters["matched"] += 1
-        self._advance(event.timepoint)
+            status.matched += 1
+        if self.seen is None or event.timepoint > self.seen:
+            self.seen = event.timepoint
 
     def _advance(self, timepoint: int) -> None:
         if self.seen is None or timepoint > self.seen:
@@ -224,8 +237,18 @@ class StreamWorker:
             return age >= self.config.flush_interval
         return self.seen != self.committed and age >= self.config.checkpoint_interval
 
+    async def _commit_beside_reading(self) -> None:
+        """Commit the full batch while reading goes on; at most one commit in flight, so a slow
+        database slows the reading down instead of filling memory."""
+        if self.committing is not None:
+            committing, self.committing = self.committing, None
+            await committing  # raises if it failed
+        self.committing = asyncio.ensure_future(self.flush())
+
     async def flush(self) -> None:
         async with self.flush_lock:
+            if self.failed:
+                raise _DatabaseFailed("an earlier commit failed; reconnecting from the checkpoint")
             events, checkpoint = self.batch, self.seen
             self.batch = []
             self.last_flush = time.monotonic()
@@ -241,10 +264,10 @@ class StreamWorker:
                 if not commit.cancelled() and commit.exception() is None:
                     self.committed = checkpoint
                 else:  # nothing past the checkpoint may be committed now
-                    self.batch.clear()
-                    self.seen = self.committed
+                    self.failed = True
                 raise
             except Exception as exc:
+                self.failed = True
                 raise _DatabaseFailed(f"storing {len(events)} events failed: {exc}") from exc
             if self.gap_from is not None and checkpoint is not None:
                 await self.db.run(
@@ -292,7 +315,7 @@ async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
 
         async def flush_due() -> None:
             for worker in workers:
-                if worker.due() and not worker.flush_lock.locked():
+                if worker.due() and not worker.flush_lock.locked() and not worker.failed:
                     await worker.flush()
 
         async def write_statuses() -> None:

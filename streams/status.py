@@ -27,16 +27,17 @@ class StreamStatus:
     last_published: str | None = None
     last_error: str = ""
     reconnects: int = 0
-    events_this_connection: int = 0
+    # Bumped for every event on the hot path, so plain attributes rather than Counter keys.
+    received: int = 0
+    matched: int = 0
+    last_event: StreamEvent | None = None
     counters: Counter[str] = field(default_factory=Counter)
-    _last_envelope: dict | None = None
     _chunks_seen: int = -1
 
     def connected(self) -> None:
         self.is_connected = True
         self.connected_since = timezone.now()
         self.heartbeat_at = self.connected_since
-        self.events_this_connection = 0
         self.last_error = ""
 
     def disconnected(self) -> None:
@@ -49,11 +50,6 @@ class StreamStatus:
         # Called per chunk read; the snapshot turns it into a time (cheap here, on the hot path).
         self.counters["chunks"] += 1
 
-    def received(self, event: StreamEvent) -> None:
-        self.counters["received"] += 1
-        self.events_this_connection += 1
-        self._last_envelope = event.envelope
-
     def stored(self, result) -> None:
         self.counters["stored"] += len(result.new_ids)
         self.counters["updated"] += result.updated
@@ -64,10 +60,10 @@ class StreamStatus:
         if self.is_connected and self.counters["chunks"] != self._chunks_seen:
             self.heartbeat_at = now
             self._chunks_seen = self.counters["chunks"]
-        if self._last_envelope is not None:
+        if self.last_event is not None:
             self.last_event_at = now
-            self.last_published = published_at(self._last_envelope)
-            self._last_envelope = None
+            self.last_published = published_at(self.last_event.envelope)
+            self.last_event = None
         return {
             "stream": self.stream,
             "connected": self.is_connected,
@@ -77,7 +73,11 @@ class StreamStatus:
             "last_published_at": self.last_published,
             "last_error": self.last_error,
             "reconnects": self.reconnects,
-            "counters": {k: v for k, v in sorted(self.counters.items()) if k != "chunks"},
+            "counters": {
+                "received": self.received,
+                "matched": self.matched,
+                **{k: v for k, v in sorted(self.counters.items()) if k != "chunks"},
+            },
         }
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 
-from django.db import close_old_connections, transaction
+import orjson
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -23,6 +25,28 @@ from .events import StreamEvent, data_hash, published_at
 from .models import Event, ResourceState, StreamState
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Fact:
+    """An event about to be stored: Event's columns, without a model instance's cost."""
+
+    stream: str
+    timepoint: int
+    published_at: datetime | None
+    resource_kind: str
+    resource_uri: str
+    resource_id: str
+    company_number: str
+    event_type: str
+    fields_changed: list | None
+    data: dict
+    previous_data: dict | None
+    data_hash: str
+    fact_key: str
+    revision: int
+    received_at: datetime
+    updated_at: datetime
 
 
 @dataclass
@@ -38,14 +62,20 @@ def fact_key(stream: str, event: StreamEvent) -> str:
     return f"{stream}:{event.timepoint}"
 
 
-def save_batch(stream: str, events: Sequence[StreamEvent], checkpoint: int | None) -> BatchResult:
+def save_batch(
+    stream: str, events: Sequence[StreamEvent], checkpoint: int | None, *, bulk_copy: bool | None = None
+) -> BatchResult:
     """Store events (in stream order) and move the checkpoint to `checkpoint`, atomically.
 
-    After commit the new facts' ids are queued for fan-out. Runs in a worker thread.
+    After commit the new facts' ids are queued for fan-out. Runs in a worker thread. On
+    PostgreSQL rows go in by COPY (bulk_copy); elsewhere (SQLite under make run) by the ORM.
     """
-    close_old_connections()  # a connection broken by a database restart is replaced here
+    if not connection.in_atomic_block:  # (tests call this inside their own transaction)
+        close_old_connections()  # a connection broken by a database restart is replaced here
+    if bulk_copy is None:
+        bulk_copy = connection.vendor == "postgresql"
     with transaction.atomic():
-        result = _store(stream, events) if events else BatchResult()
+        result = _store(stream, events, bulk_copy=bulk_copy) if events else BatchResult()
         if checkpoint is not None:
             _move_checkpoint(stream, checkpoint)
         if result.new_ids:
@@ -62,31 +92,27 @@ def _move_checkpoint(stream: str, timepoint: int) -> None:
         )
 
 
-def _store(stream: str, events: Sequence[StreamEvent]) -> BatchResult:
+def _store(stream: str, events: Sequence[StreamEvent], *, bulk_copy: bool) -> BatchResult:
     result = BatchResult()
     now = timezone.now()
-    keys = [fact_key(stream, e) for e in events]
-    existing = {row.fact_key: row for row in Event.objects.filter(fact_key__in=keys)}
     uris = [e.resource_uri for e in events if not e.is_filing]
-    latest = {
-        s.resource_uri: (s.timepoint, s.data_hash)
-        for s in ResourceState.objects.filter(resource_uri__in=uris)
-    }
+    latest = {}
+    if uris:
+        latest = {
+            s.resource_uri: (s.timepoint, s.data_hash)
+            for s in ResourceState.objects.filter(resource_uri__in=uris)
+        }
     profiles = _profiles_for([e for e in events if e.resource_kind == "company-profile"])
 
-    new: dict[str, Event] = {}
-    changed: dict[str, Event] = {}
+    rows: dict[str, Fact] = {}
     states: dict[str, ResourceState] = {}
-    for event, key in zip(events, keys, strict=True):
+    for event in events:
+        key = fact_key(stream, event)
         envelope = event.envelope
         content = data_hash(envelope["data"])
-        stored = new.get(key) or changed.get(key) or existing.get(key)
-        if stored is not None:
-            # A filing seen before (or this very event replayed): newer data updates the fact.
-            if event.is_filing and event.timepoint > stored.timepoint and content != stored.data_hash:
-                _refresh(stored, event, content, now, stored=stored.pk is not None)
-                if stored.pk:
-                    changed[key] = stored
+        if key in rows:  # the same filing twice in this batch: the later event wins
+            if event.timepoint > rows[key].timepoint and content != rows[key].data_hash:
+                _refresh(rows[key], event, content, now)
             else:
                 result.duplicates += 1
             continue
@@ -100,7 +126,7 @@ def _store(stream: str, events: Sequence[StreamEvent]) -> BatchResult:
                 states[event.resource_uri] = ResourceState(
                     resource_uri=event.resource_uri, data_hash=content, timepoint=event.timepoint
                 )
-        row = Event(
+        row = Fact(
             stream=stream,
             timepoint=event.timepoint,
             published_at=published_at(envelope),
@@ -115,27 +141,16 @@ def _store(stream: str, events: Sequence[StreamEvent]) -> BatchResult:
             fact_key=key,
             received_at=now,
             updated_at=now,
+            previous_data=None,
+            revision=1,
         )
         if event.resource_kind == "company-profile":
             row.previous_data = _advance_profile(profiles, event)
-        new[key] = row
+        rows[key] = row
 
-    # ignore_conflicts: a second listener started by mistake may have stored the same fact.
-    Event.objects.bulk_create(new.values(), ignore_conflicts=True, batch_size=500)
-    if changed:
-        Event.objects.bulk_update(
-            changed.values(),
-            [
-                "timepoint",
-                "published_at",
-                "event_type",
-                "fields_changed",
-                "data",
-                "data_hash",
-                "revision",
-                "updated_at",
-            ],
-        )
+    write = write_rows_copy if bulk_copy else _write_rows_orm
+    result.new_ids, result.updated = write(list(rows.values())) if rows else ([], 0)
+    result.duplicates += len(rows) - len(result.new_ids) - result.updated
     if states:
         ResourceState.objects.bulk_create(
             states.values(),
@@ -144,14 +159,127 @@ def _store(stream: str, events: Sequence[StreamEvent]) -> BatchResult:
             update_fields=["data_hash", "timepoint"],
         )
     _save_profiles(profiles)
-    result.new_ids = list(
-        Event.objects.filter(fact_key__in=list(new), revision=1).values_list("id", flat=True)
-    )
-    result.updated = len(changed)
     return result
 
 
-def _refresh(row: Event, event: StreamEvent, content: str, now, *, stored: bool) -> None:
+# A stored fact is replaced only by a newer event with other content (a filing's later event);
+# the same event again, or an older one read again after a crash, changes nothing.
+_UPDATED_FIELDS = [
+    "timepoint",
+    "published_at",
+    "event_type",
+    "fields_changed",
+    "data",
+    "data_hash",
+    "updated_at",
+]
+
+
+def _write_rows_orm(rows: list[Fact]) -> tuple[list[int], int]:
+    existing = {e.fact_key: e for e in Event.objects.filter(fact_key__in=[r.fact_key for r in rows])}
+    new, changed = [], []
+    for row in rows:
+        stored = existing.get(row.fact_key)
+        if stored is None:
+            new.append(Event(**{name: getattr(row, name) for name in COLUMNS}))
+        elif row.timepoint > stored.timepoint and row.data_hash != stored.data_hash:
+            for name in _UPDATED_FIELDS:
+                setattr(stored, name, getattr(row, name))
+            stored.revision += 1
+            changed.append(stored)
+    # ignore_conflicts: a second listener started by mistake may have stored the same fact.
+    Event.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    if changed:
+        Event.objects.bulk_update(changed, [*_UPDATED_FIELDS, "revision"])
+    ids = list(
+        Event.objects.filter(fact_key__in=[r.fact_key for r in new], revision=1).values_list("id", flat=True)
+    )
+    return ids, len(changed)
+
+
+COLUMNS = [
+    "stream",
+    "timepoint",
+    "published_at",
+    "resource_kind",
+    "resource_uri",
+    "resource_id",
+    "company_number",
+    "event_type",
+    "fields_changed",
+    "data",
+    "previous_data",
+    "data_hash",
+    "fact_key",
+    "revision",
+    "received_at",
+    "updated_at",
+]
+
+
+def write_rows_copy(rows: list[Fact]) -> tuple[list[int], int]:
+    """PostgreSQL: COPY into a staging table, then one INSERT ... ON CONFLICT that inserts new
+    facts, updates those a newer event replaces, and leaves the rest (RETURNING says which)."""
+    columns = ", ".join(COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS streams_event_stage ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {columns} FROM streams_event WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY streams_event_stage ({columns}) FROM STDIN") as copy:
+            # Text rows built here: psycopg's per-value adaptation costs more than the rest of
+            # storing an event, and this runs on the listener's hot path (see BENCHMARKS.md).
+            copy.write("".join(_copy_line(row) for row in rows))
+        cursor.execute(
+            f"INSERT INTO streams_event ({columns}) SELECT {columns} FROM streams_event_stage "  # noqa: S608
+            f"ON CONFLICT (fact_key) DO UPDATE SET {updates}, revision = streams_event.revision + 1 "
+            "WHERE EXCLUDED.timepoint > streams_event.timepoint "
+            "AND EXCLUDED.data_hash <> streams_event.data_hash "
+            "RETURNING id, (xmax = 0) AS inserted"
+        )
+        returned = cursor.fetchall()
+    new_ids = [pk for pk, inserted in returned if inserted]
+    return new_ids, len(returned) - len(new_ids)
+
+
+def _text(value: str) -> str:
+    """A value in COPY's text format."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _json_text(value) -> str:
+    return "\\N" if value is None else _text(orjson.dumps(value).decode())
+
+
+def _copy_line(f: Fact) -> str:
+    return (
+        "\t".join(
+            (
+                _text(f.stream),
+                str(f.timepoint),
+                f.published_at.isoformat() if f.published_at else "\\N",
+                _text(f.resource_kind),
+                _text(f.resource_uri),
+                _text(f.resource_id),
+                _text(f.company_number),
+                _text(f.event_type),
+                _json_text(f.fields_changed),
+                _json_text(f.data),
+                _json_text(f.previous_data),
+                f.data_hash,
+                _text(f.fact_key),
+                str(f.revision),
+                f.received_at.isoformat(),
+                f.updated_at.isoformat(),
+            )
+        )
+        + "\n"
+    )
+
+
+def _refresh(row: Fact, event: StreamEvent, content: str, now) -> None:
+    """A later event for a fact not yet written (same batch): it replaces the first."""
     envelope = event.envelope
     row.timepoint = event.timepoint
     row.published_at = published_at(envelope)
@@ -159,7 +287,6 @@ def _refresh(row: Event, event: StreamEvent, content: str, now, *, stored: bool)
     row.fields_changed = envelope["event"].get("fields_changed")
     row.data = envelope["data"]
     row.data_hash = content
-    row.revision += stored  # a row not yet written is still its first revision
     row.updated_at = now
 
 
