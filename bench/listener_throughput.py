@@ -77,7 +77,9 @@ def setup_database(numbers: list[str]) -> None:
             "VALUES (%s, 'Everyone', '', now()) RETURNING id",
             (org,),
         ).fetchone()[0]
-        with conn.cursor().copy("COPY notifications_company (company_number, name, status, updated_at) FROM STDIN") as cp:
+        with conn.cursor().copy(
+            "COPY notifications_company (company_number, name, status, updated_at) FROM STDIN"
+        ) as cp:
             for n in numbers:
                 cp.write_row((n, "", "", "2025-01-01T00:00:00Z"))
         with conn.cursor().copy(
@@ -97,27 +99,50 @@ def write_stream(path: Path, events: int, watched: list[str], share: float, rng:
             else:
                 number = f"{rng.randrange(20_000_000, 99_999_999):08d}"
             tid = f"MzQw{i:012d}"
-            out.write(orjson.dumps({
-                "resource_kind": "filing-history",
-                "resource_uri": f"/company/{number}/filing-history/{tid}",
-                "resource_id": tid,
-                "data": {
-                    "transaction_id": tid, "category": "accounts", "type": "AA",
-                    "description": "accounts-with-accounts-type-micro-entity",
-                    "description_values": {"made_up_date": "2024-06-30"}, "date": "2025-03-14",
-                    "barcode": f"X{i:07X}", "pages": 3,
-                    "links": {"self": f"/company/{number}/filing-history/{tid}"},
-                },
-                "event": {"type": "changed", "published_at": "2025-03-14T10:22:07"},
-            }) + b"\n")
+            out.write(
+                orjson.dumps(
+                    {
+                        "resource_kind": "filing-history",
+                        "resource_uri": f"/company/{number}/filing-history/{tid}",
+                        "resource_id": tid,
+                        "data": {
+                            "transaction_id": tid,
+                            "category": "accounts",
+                            "type": "AA",
+                            "description": "accounts-with-accounts-type-micro-entity",
+                            "description_values": {"made_up_date": "2024-06-30"},
+                            "date": "2025-03-14",
+                            "barcode": f"X{i:07X}",
+                            "pages": 3,
+                            "links": {"self": f"/company/{number}/filing-history/{tid}"},
+                        },
+                        "event": {"type": "changed", "published_at": "2025-03-14T10:22:07"},
+                    }
+                )
+                + b"\n"
+            )
     return matched
 
 
 def start_simulator(path: Path, port: int, events: int) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "chsim", "--port", str(port), "--key", KEY, "--replay", str(path),
-         "--retention", str(events + 10), "--connection-limit", "5"],
-        cwd=ROOT, env=env(),
+        [
+            sys.executable,
+            "manage.py",
+            "chsim",
+            "--port",
+            str(port),
+            "--key",
+            KEY,
+            "--replay",
+            str(path),
+            "--retention",
+            str(events + 10),
+            "--connection-limit",
+            "5",
+        ],
+        cwd=ROOT,
+        env=env(),
     )
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -135,8 +160,13 @@ def bare_loop(port: int, events: int) -> float:
     """The primitive: read the same stream with httpx and parse every line with orjson."""
     started = time.perf_counter()
     seen = 0
-    with httpx.stream("GET", f"http://127.0.0.1:{port}/filings", params={"timepoint": START_TIMEPOINT},
-                      auth=(KEY, ""), timeout=60) as response:
+    with httpx.stream(
+        "GET",
+        f"http://127.0.0.1:{port}/filings",
+        params={"timepoint": START_TIMEPOINT},
+        auth=(KEY, ""),
+        timeout=60,
+    ) as response:
         pending = b""
         for chunk in response.iter_bytes():
             lines = (pending + chunk).split(b"\n")
@@ -158,8 +188,9 @@ def async_bare_loop(port: int, events: int) -> float:
         started = time.perf_counter()
         seen = 0
         async with httpx.AsyncClient(auth=(KEY, ""), timeout=60) as client:
-            async with client.stream("GET", f"http://127.0.0.1:{port}/filings",
-                                     params={"timepoint": START_TIMEPOINT}) as response:
+            async with client.stream(
+                "GET", f"http://127.0.0.1:{port}/filings", params={"timepoint": START_TIMEPOINT}
+            ) as response:
                 pending = b""
                 async for chunk in response.aiter_bytes():
                     lines = (pending + chunk).split(b"\n")
@@ -186,21 +217,39 @@ def listener_run(port: int, events: int) -> tuple[float, int, int]:
             "VALUES ('filings', %s, false, '', 0, '{}')",
             (START_TIMEPOINT,),
         )
-        command = [sys.executable, "manage.py", "runstreams", "--stream", "filings",
-                   "--batch-size", os.environ.get("BENCH_BATCH", "500")]
+        command = [
+            sys.executable,
+            "manage.py",
+            "runstreams",
+            "--stream",
+            "filings",
+            "--batch-size",
+            os.environ.get("BENCH_BATCH", "500"),
+        ]
         if os.environ.get("BENCH_PROFILE"):  # py-spy's collapsed stacks, to find where time goes
-            command = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "-o",
-                       os.environ["BENCH_PROFILE"], "--", *command]
+            command = [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--format",
+                "raw",
+                "-o",
+                os.environ["BENCH_PROFILE"],
+                "--",
+                *command,
+            ]
         process = subprocess.Popen(
             command,
-            cwd=ROOT, env=env(CH_STREAM_URL=f"http://127.0.0.1:{port}", CH_STREAM_KEY=KEY),
+            cwd=ROOT,
+            env=env(CH_STREAM_URL=f"http://127.0.0.1:{port}", CH_STREAM_KEY=KEY),
             start_new_session=True,  # so py-spy and the listener under it stop together
         )
         try:
             started = None
             peak = 0
             while True:
-                timepoint = conn.execute("SELECT timepoint FROM streams_streamstate WHERE stream='filings'").fetchone()[0]
+                timepoint = conn.execute(
+                    "SELECT timepoint FROM streams_streamstate WHERE stream='filings'"
+                ).fetchone()[0]
                 peak = max(peak, _rss_mb(_listener_pid(process.pid)))
                 if started is None and timepoint and timepoint > START_TIMEPOINT:
                     started, first = time.perf_counter(), timepoint  # index loaded, reading has begun
@@ -238,7 +287,9 @@ def _rss_mb(pid: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--watched", type=int, default=1_000_000)
     parser.add_argument("--share", type=float, default=0.05, help="share of events about watched companies")
@@ -253,7 +304,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "filings.ndjson"
         matched = write_stream(path, args.events, numbers, args.share, rng)
-        print(f"stream: {args.events:,} events ({path.stat().st_size / 1e6:.0f} MB), {matched:,} for watched companies")
+        print(
+            f"stream: {args.events:,} events ({path.stat().st_size / 1e6:.0f} MB), {matched:,} for watched companies"
+        )
         sim = start_simulator(path, args.port, args.events)
         try:
             bare = [bare_loop(args.port, args.events) for _ in range(2)]
@@ -272,7 +325,9 @@ def main() -> None:
     out.write("| measure | value |\n|---|---|\n")
     best_async = max(async_bare)
     out.write(f"| bare loop, sync httpx + orjson, events/s (best of {len(bare)}) | {best_bare:,.0f} |\n")
-    out.write(f"| bare loop, async httpx + orjson, events/s (best of {len(async_bare)}) | {best_async:,.0f} |\n")
+    out.write(
+        f"| bare loop, async httpx + orjson, events/s (best of {len(async_bare)}) | {best_async:,.0f} |\n"
+    )
     out.write(f"| runstreams, events/s | {rate:,.0f} |\n")
     out.write(f"| ratio runstreams / async bare loop | {rate / best_async:.2f} |\n")
     out.write(f"| ratio runstreams / sync bare loop | {rate / best_bare:.2f} |\n")
