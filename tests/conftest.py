@@ -46,6 +46,15 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"Cannot run the tests: {problem}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _empty_the_suites_redis_database_afterwards():
+    """Listener processes started by tests queue jobs in the suite's Redis database: leave it empty."""
+    yield
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    client.close()
+
+
 @pytest.fixture
 def redis_client():
     """The suite's own Redis database (TEST_REDIS_DB), emptied before and after the test."""

@@ -48,6 +48,8 @@ class Command(BaseCommand):
             "--watched", default="", help="comma-separated company numbers some events are about"
         )
         parser.add_argument("--watched-share", type=float, default=0.05)
+        parser.add_argument("--watched-demo", action="store_true",
+                            help="make 30%% of events about the demo practice's clients (make run)")
         parser.add_argument("--duplicate-share", type=float, default=0.02)
         parser.add_argument("--noop-share", type=float, default=0.05)
         parser.add_argument(
@@ -109,11 +111,17 @@ class Command(BaseCommand):
         elif opts["rate"] > 0 or opts["count"] > 0:
             from streams.simulator.generator import Generator
 
+            watched = [n.strip() for n in opts["watched"].split(",") if n.strip()]
+            share = opts["watched_share"]
+            if opts["watched_demo"]:
+                from notifications.demo import DEMO_COMPANIES
+
+                watched, share = [number for number, _, _ in DEMO_COMPANIES], 0.3
             generator = Generator(
                 opts["seed"],
                 companies=opts["companies"],
-                watched=[n.strip() for n in opts["watched"].split(",") if n.strip()],
-                watched_share=opts["watched_share"],
+                watched=watched,
+                watched_share=share,
                 duplicate_share=opts["duplicate_share"],
                 noop_share=opts["noop_share"],
             )
