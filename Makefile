@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 # Test services: the machine's PostgreSQL and Redis unless the environment names others.
-export DATABASE_URL ?= postgres://root@127.0.0.1:5432/test
-export REDIS_URL ?= redis://127.0.0.1:6379/0
+# (Only for the test targets: `make run` keeps its embedded defaults, SQLite included.)
+test lint: export DATABASE_URL ?= postgres://root@127.0.0.1:5432/test
+test lint: export REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: run test lint format check venv
 
