@@ -30,7 +30,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-stream-key"
-START_TIMEPOINT = 168_000_000  # the simulator's first filings timepoint
+START_TIMEPOINT = 168_000_000  # the simulator's first filings timepoint (chsim --start-timepoint)
 
 
 def bench_database_url() -> str:
@@ -140,6 +140,8 @@ def start_simulator(path: Path, port: int, events: int) -> subprocess.Popen:
             str(events + 10),
             "--connection-limit",
             "5",
+            "--start-timepoint",
+            str(START_TIMEPOINT),
         ],
         cwd=ROOT,
         env=env(),

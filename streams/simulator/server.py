@@ -38,6 +38,13 @@ BASE_TIMEPOINTS = {
 }
 
 
+def default_start(stream: str) -> int:
+    """Where a new simulator's sequence starts: later each second, so a restarted simulator
+    (whose history is gone, as after a long CH outage) never reuses timepoints. A listener
+    resuming from before it gets 416 and records the gap, as it would with CH."""
+    return BASE_TIMEPOINTS[stream] + int(time.time()) - 1_735_689_600  # seconds since 2025-01-01
+
+
 @dataclass
 class SimConfig:
     stream_key: str = "simulator-stream-key"
@@ -79,7 +86,7 @@ class Simulator:
         self.feeds = {
             stream: Feed(
                 stream,
-                self.config.start_timepoints.get(stream, BASE_TIMEPOINTS[stream]),
+                self.config.start_timepoints.get(stream, default_start(stream)),
                 self.config.retention,
             )
             for stream in STREAM_KINDS

@@ -48,8 +48,11 @@ class Command(BaseCommand):
             "--watched", default="", help="comma-separated company numbers some events are about"
         )
         parser.add_argument("--watched-share", type=float, default=0.05)
-        parser.add_argument("--watched-demo", action="store_true",
-                            help="make 30%% of events about the demo practice's clients (make run)")
+        parser.add_argument(
+            "--watched-demo",
+            action="store_true",
+            help="make 30%% of events about the demo practice's clients (make run)",
+        )
         parser.add_argument("--duplicate-share", type=float, default=0.02)
         parser.add_argument("--noop-share", type=float, default=0.05)
         parser.add_argument(
@@ -61,6 +64,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--retention", type=int, default=1_000_000, help="lines kept per stream (older: 416)"
+        )
+        parser.add_argument(
+            "--start-timepoint", type=int, help="first timepoint of every stream (default: from the clock)"
         )
         parser.add_argument("--connection-limit", type=int, default=2, help="connections per key and stream")
         parser.add_argument(
@@ -88,6 +94,9 @@ class Command(BaseCommand):
                 api_key=opts["api_key"],
                 heartbeat=opts["heartbeat"],
                 retention=opts["retention"],
+                start_timepoints={s: opts["start_timepoint"] for s in STREAM_KINDS}
+                if opts["start_timepoint"]
+                else {},
                 connection_limit=opts["connection_limit"],
             )
         )
