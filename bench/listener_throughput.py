@@ -252,7 +252,7 @@ def listener_run(port: int, events: int) -> tuple[float, int, int]:
                 timepoint = conn.execute(
                     "SELECT timepoint FROM streams_streamstate WHERE stream='filings'"
                 ).fetchone()[0]
-                peak = max(peak, _rss_mb(_listener_pid(process.pid)))
+                peak = max(peak, _rss_mb(process.pid))
                 if started is None and timepoint and timepoint > START_TIMEPOINT:
                     started, first = time.perf_counter(), timepoint  # index loaded, reading has begun
                 if timepoint == last:
@@ -268,24 +268,25 @@ def listener_run(port: int, events: int) -> tuple[float, int, int]:
     return (last - first) / elapsed, peak, stored
 
 
-def _listener_pid(pid: int) -> int:
-    """The runstreams process: `pid` itself, or its child when py-spy runs it."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
+def _descendants(pid: int) -> list[int]:
     try:
-        child = children.read_text().split()
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
-        return pid
-    return int(child[0]) if child else pid
+        return []
+    return children + [d for c in children for d in _descendants(c)]
 
 
 def _rss_mb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return 0
+    """Peak resident memory of the listener and its database worker (py-spy, if present, too)."""
+    total = 0
+    for each in [pid, *_descendants(pid)]:
+        try:
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) // 1024
+        except OSError:
+            pass
+    return total
 
 
 def main() -> None:
@@ -333,7 +334,7 @@ def main() -> None:
     out.write(f"| runstreams, events/s | {rate:,.0f} |\n")
     out.write(f"| ratio runstreams / async bare loop | {rate / best_async:.2f} |\n")
     out.write(f"| ratio runstreams / sync bare loop | {rate / best_bare:.2f} |\n")
-    out.write(f"| runstreams peak RSS | {peak} MB |\n")
+    out.write(f"| runstreams peak RSS (listener + database worker) | {peak} MB |\n")
     out.write(f"| events stored / expected | {stored:,} / {matched:,} |\n")
     print(out.getvalue())
 

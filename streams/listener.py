@@ -16,17 +16,16 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
-from django.db import connections
 
 from . import client as ch
+from .database import Database, DatabaseGone
 from .events import OVERSIZED, Skip, StreamEvent, parse_line
-from .status import StreamStatus, load_checkpoints, record_gap, write_status
+from .status import StreamStatus, load_checkpoints, write_status
 from .store import save_batch
-from .watch_index import WatchIndex, prune_watch_changes
+from .watch_index import WatchIndex, load_watch_index, prune_watch_changes, watch_changes
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +44,11 @@ class ListenerConfig:
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     max_line_bytes: int = 1_000_000
+    db_process: bool = True  # database work in a worker process (see streams.database)
 
 
 class StreamKeyRejected(Exception):
     pass
-
-
-class Database:
-    """All database work runs on one worker thread: Django's ORM is synchronous, and one
-    connection keeps SQLite (make run) and PostgreSQL alike happy."""
-
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listener-db")
-
-    async def run(self, func: Callable, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
-
-    def close(self) -> None:
-        self._executor.submit(connections.close_all).result()
-        self._executor.shutdown(wait=True)
 
 
 class StreamWorker:
@@ -82,7 +67,8 @@ class StreamWorker:
         self.flush_lock = asyncio.Lock()
         self.committing: asyncio.Future | None = None  # a batch commit running beside the reader
         self.failed = False  # a commit failed: nothing may be committed until we reconnect
-        self.gap_from: int | None = None
+        self.gap_from: int | None = None  # after a 416: the checkpoint CH could not resume from
+        self.gap_to: int | None = None  # and the first timepoint it sent instead
         self._skip_logged: Counter[str] = Counter()
 
     # --- the connection loop ----------------------------------------------------------------
@@ -112,7 +98,7 @@ class StreamWorker:
                     wait = exc.retry_after
                     self.status.error(str(exc))
                     log.warning("%s: %s; waiting %.0f s", self.stream, exc, wait)
-                except (ch.StreamError, httpx.HTTPError, OSError, _DatabaseFailed) as exc:
+                except (ch.StreamError, httpx.HTTPError, OSError, _DatabaseFailed, DatabaseGone) as exc:
                     failures += 1
                     wait = self._backoff(failures)
                     self.status.error(f"{type(exc).__name__}: {exc}")
@@ -207,11 +193,12 @@ class StreamWorker:
         if event.company_number in self.index:
             self.batch.append(event)
             status.matched += 1
-        if self.seen is None or event.timepoint > self.seen:
-            self.seen = event.timepoint
+        self._advance(event.timepoint)
 
     def _advance(self, timepoint: int) -> None:
         if self.seen is None or timepoint > self.seen:
+            if self.seen is None and self.gap_from is not None:
+                self.gap_to = timepoint
             self.seen = timepoint
 
     def _skipped(self, skip: Skip, line: bytes = b"") -> None:
@@ -254,7 +241,10 @@ class StreamWorker:
             self.last_flush = time.monotonic()
             if not events and checkpoint == self.committed:
                 return
-            commit = asyncio.ensure_future(self.db.run(save_batch, self.stream, events, checkpoint))
+            gap = None
+            if self.gap_from is not None and self.gap_to is not None:
+                gap = (self.gap_from, self.gap_to)  # recorded in the commit that moves past it
+            commit = asyncio.ensure_future(self.db.run(save_batch, self.stream, events, checkpoint, gap))
             try:
                 # Shielded: a stop that cancels the reader mid-commit must still learn whether the
                 # commit happened, or the next checkpoint could pass events that were never stored.
@@ -269,17 +259,10 @@ class StreamWorker:
             except Exception as exc:
                 self.failed = True
                 raise _DatabaseFailed(f"storing {len(events)} events failed: {exc}") from exc
-            if self.gap_from is not None and checkpoint is not None:
-                await self.db.run(
-                    record_gap, self.stream, self.gap_from, self._first_timepoint(events, checkpoint)
-                )
-                self.gap_from = None
+            if gap is not None:
+                self.gap_from = self.gap_to = None
             self.committed = checkpoint
             self.status.stored(result)
-
-    @staticmethod
-    def _first_timepoint(events: list[StreamEvent], checkpoint: int) -> int:
-        return events[0].timepoint if events else checkpoint
 
 
 class _DatabaseFailed(Exception):
@@ -302,16 +285,16 @@ async def _every(stop: asyncio.Event, seconds: float, step: Callable) -> None:
 
 async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
     """Listen until stop is set. Raises StreamKeyRejected on 401 (after committing the rest)."""
-    db = Database()
+    db = Database(in_process=config.db_process)
     index = WatchIndex()
     try:
-        await db.run(index.load)
+        index.replace(*await db.run(load_watch_index))
         checkpoints = await db.run(load_checkpoints, config.streams)
         log.info("watching %d companies; streams %s", len(index), ", ".join(config.streams))
         workers = [StreamWorker(s, config, index, db, checkpoints.get(s)) for s in config.streams]
 
         async def refresh_index() -> None:
-            index.apply(*await db.run(index.changes))
+            index.apply(*await db.run(watch_changes, index.last_change_id))
 
         async def flush_due() -> None:
             for worker in workers:

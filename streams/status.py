@@ -12,7 +12,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from .events import StreamEvent, published_at
-from .models import StreamGap, StreamState
+from .models import StreamState
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +86,6 @@ def load_checkpoints(streams: Iterable[str]) -> dict[str, int | None]:
     for stream in streams:
         StreamState.objects.get_or_create(stream=stream)
     return dict(StreamState.objects.filter(stream__in=list(streams)).values_list("stream", "timepoint"))
-
-
-def record_gap(stream: str, from_timepoint: int | None, to_timepoint: int) -> None:
-    if from_timepoint is None:
-        return
-    StreamGap.objects.create(stream=stream, from_timepoint=from_timepoint, to_timepoint=to_timepoint)
-    log.error(
-        "GAP recorded on %s: timepoints %s to %s were not received", stream, from_timepoint, to_timepoint
-    )
 
 
 def write_status(snapshots: list[dict]) -> None:

@@ -22,7 +22,7 @@ from notifications.jobs import enqueue_fan_out
 from notifications.models import Company
 
 from .events import StreamEvent, data_hash, published_at
-from .models import Event, ResourceState, StreamState
+from .models import Event, ResourceState, StreamGap, StreamState
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,12 @@ def fact_key(stream: str, event: StreamEvent) -> str:
 
 
 def save_batch(
-    stream: str, events: Sequence[StreamEvent], checkpoint: int | None, *, bulk_copy: bool | None = None
+    stream: str,
+    events: Sequence[StreamEvent],
+    checkpoint: int | None,
+    gap: tuple[int, int] | None = None,
+    *,
+    bulk_copy: bool | None = None,
 ) -> BatchResult:
     """Store events (in stream order) and move the checkpoint to `checkpoint`, atomically.
 
@@ -78,6 +83,11 @@ def save_batch(
         result = _store(stream, events, bulk_copy=bulk_copy) if events else BatchResult()
         if checkpoint is not None:
             _move_checkpoint(stream, checkpoint)
+        if gap is not None:
+            StreamGap.objects.create(stream=stream, from_timepoint=gap[0], to_timepoint=gap[1])
+            log.error(
+                "GAP recorded on %s: timepoints after %s and before %s were never received", stream, *gap
+            )
         if result.new_ids:
             transaction.on_commit(partial(enqueue_fan_out, result.new_ids), robust=True)
     return result

@@ -39,38 +39,38 @@ class WatchIndex:
     def __len__(self) -> int:
         return len(self.numbers)
 
-    def load(self) -> None:
-        """Read every watched number. Changes made while reading are caught by the next poll,
-        because the change id is taken first."""
-        close_old_connections()
-        self.last_change_id = WatchChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        self.numbers = set(
-            ClientListEntry.objects.values_list("company_id", flat=True)
-            .distinct()
-            .iterator(chunk_size=20_000)
-        )
-
-    def changes(self) -> tuple[set[str], set[str], int]:
-        """(numbers now watched, numbers no longer watched, last change id) since the last poll.
-        Runs in a worker thread; apply() runs in the event loop."""
-        close_old_connections()
-        rows = list(
-            WatchChange.objects.filter(id__gt=self.last_change_id)
-            .order_by("id")
-            .values_list("id", "company_number")
-        )
-        if not rows:
-            return set(), set(), self.last_change_id
-        touched = {number for _, number in rows}
-        watched = set(
-            ClientListEntry.objects.filter(company_id__in=touched).values_list("company_id", flat=True)
-        )
-        return watched, touched - watched, rows[-1][0]
+    def replace(self, numbers: set[str], last_change_id: int) -> None:
+        self.numbers = numbers
+        self.last_change_id = last_change_id
 
     def apply(self, watched: set[str], unwatched: set[str], last_change_id: int) -> None:
         self.numbers |= watched
         self.numbers -= unwatched
         self.last_change_id = max(self.last_change_id, last_change_id)
+
+
+def load_watch_index() -> tuple[set[str], int]:
+    """Every watched number, and the change id to poll from. The id is read first, so changes
+    made while reading are caught by the next poll."""
+    close_old_connections()
+    last_change_id = WatchChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    numbers = set(
+        ClientListEntry.objects.values_list("company_id", flat=True).distinct().iterator(chunk_size=20_000)
+    )
+    return numbers, last_change_id
+
+
+def watch_changes(since_id: int) -> tuple[set[str], set[str], int]:
+    """(numbers now watched, numbers no longer watched, last change id) since `since_id`."""
+    close_old_connections()
+    rows = list(
+        WatchChange.objects.filter(id__gt=since_id).order_by("id").values_list("id", "company_number")
+    )
+    if not rows:
+        return set(), set(), since_id
+    touched = {number for _, number in rows}
+    watched = set(ClientListEntry.objects.filter(company_id__in=touched).values_list("company_id", flat=True))
+    return watched, touched - watched, rows[-1][0]
 
 
 def prune_watch_changes() -> int:
