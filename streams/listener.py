@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import httpx
 
 from . import client as ch
-from .database import Database, DatabaseGone
+from .database import Database
 from .events import OVERSIZED, Skip, StreamEvent, parse_line
 from .status import StreamStatus, load_checkpoints, write_status
 from .store import save_batch
@@ -44,7 +44,6 @@ class ListenerConfig:
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     max_line_bytes: int = 1_000_000
-    db_process: bool = True  # database work in a worker process (see streams.database)
 
 
 class StreamKeyRejected(Exception):
@@ -98,7 +97,7 @@ class StreamWorker:
                     wait = exc.retry_after
                     self.status.error(str(exc))
                     log.warning("%s: %s; waiting %.0f s", self.stream, exc, wait)
-                except (ch.StreamError, httpx.HTTPError, OSError, _DatabaseFailed, DatabaseGone) as exc:
+                except (ch.StreamError, httpx.HTTPError, OSError, _DatabaseFailed) as exc:
                     failures += 1
                     wait = self._backoff(failures)
                     self.status.error(f"{type(exc).__name__}: {exc}")
@@ -285,7 +284,7 @@ async def _every(stop: asyncio.Event, seconds: float, step: Callable) -> None:
 
 async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
     """Listen until stop is set. Raises StreamKeyRejected on 401 (after committing the rest)."""
-    db = Database(in_process=config.db_process)
+    db = Database()
     index = WatchIndex()
     try:
         index.replace(*await db.run(load_watch_index))
