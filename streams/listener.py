@@ -278,8 +278,27 @@ async def _every(stop: asyncio.Event, seconds: float, step: Callable) -> None:
         await _sleep_unless(stop, seconds)
         try:
             await step()
-        except Exception:
-            log.exception("background step %s failed; trying again in %.0f s", step.__name__, seconds)
+        except Exception as exc:  # the database restarting, usually: the next round retries
+            log.warning(
+                "%s failed (%s: %s); trying again in %.1f s", step.__name__, type(exc).__name__, exc, seconds
+            )
+
+
+async def _start_up(config: ListenerConfig, db: Database, index: WatchIndex, stop: asyncio.Event):
+    """Load the watch index and checkpoints, waiting for the database if it is not up yet."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            index.replace(*await db.run(load_watch_index))
+            return await db.run(load_checkpoints, config.streams)
+        except Exception as exc:
+            failures += 1
+            wait = min(config.backoff_cap, config.backoff_base * 2 ** min(failures - 1, 16))
+            log.warning(
+                "cannot read the watch list (%s: %s); trying again in %.0f s", type(exc).__name__, exc, wait
+            )
+            await _sleep_unless(stop, wait)
+    return None
 
 
 async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
@@ -287,8 +306,9 @@ async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
     db = Database()
     index = WatchIndex()
     try:
-        index.replace(*await db.run(load_watch_index))
-        checkpoints = await db.run(load_checkpoints, config.streams)
+        checkpoints = await _start_up(config, db, index, stop)
+        if checkpoints is None:
+            return
         log.info("watching %d companies; streams %s", len(index), ", ".join(config.streams))
         workers = [StreamWorker(s, config, index, db, checkpoints.get(s)) for s in config.streams]
 

@@ -146,3 +146,30 @@ def test_stored_events_are_queued_for_fan_out_after_commit_by_id(sim, listener, 
     assert ids == sorted(Event.objects.values_list("id", flat=True))
     assert all(job.func_name == "notifications.jobs.fan_out" for job in jobs)
     assert jobs[0].retries_left == 5
+
+
+def test_a_failed_commit_loses_nothing_the_batch_is_read_again_from_the_checkpoint(
+    sim, listener, ashford_list, monkeypatch
+):
+    from django.db import OperationalError
+
+    from streams import listener as listener_module
+
+    real_save = listener_module.save_batch
+    failures = []
+
+    def flaky_save(stream, events, checkpoint, gap=None):
+        if any(e.envelope["resource_id"] == "B" for e in events) and not failures:
+            failures.append(checkpoint)
+            raise OperationalError("server closed the connection unexpectedly")  # as in a restart
+        return real_save(stream, events, checkpoint, gap)
+
+    monkeypatch.setattr(listener_module, "save_batch", flaky_save)
+    listener("filings")
+    (first,) = sim.add("filings", filing("09876543", "A"))
+    wait_until(lambda: checkpoint("filings") == first)
+    tps = sim.add("filings", filing("SC123456", "B"), filing("09876543", "C"))
+    wait_until(lambda: checkpoint("filings") == tps[-1])
+    assert failures, "the failure was never injected"
+    assert stored_transactions() == ["A", "B", "C"]
+    assert sim.connections("filings")[-1]["timepoint"] == str(first)  # resumed from the checkpoint
