@@ -15,7 +15,7 @@ import re
 from django.core.exceptions import ValidationError
 
 LENGTH = 8
-_SHAPE = re.compile(r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6}|R[0-9]{7})$")
+CANONICAL = re.compile(r"[0-9]{8}|[A-Z]{2}[0-9]{6}|R[0-9]{7}")  # use with fullmatch
 _PARTS = re.compile(r"^([A-Z]{0,2})([0-9]+)$")
 _EXAMPLES = "e.g. 09876543, SC123456, NI654321, OC301234"
 
@@ -51,7 +51,7 @@ def normalise_company_number(raw: object) -> str:
         )
     else:
         number = prefix + digits.zfill(LENGTH - len(prefix))
-    if not _SHAPE.match(number):  # pragma: no cover - the steps above only build valid shapes
+    if not CANONICAL.fullmatch(number):  # pragma: no cover - the steps above only build valid shapes
         raise InvalidCompanyNumber(f"{shown!r} is not a company number ({_EXAMPLES})")
     if int(number[len(prefix) :]) == 0:
         raise InvalidCompanyNumber(f"{shown!r} is not a company number: the digits are all zero")
@@ -60,7 +60,7 @@ def normalise_company_number(raw: object) -> str:
 
 def is_company_number(text: str) -> bool:
     """True if text is already a company number in canonical form (the stream's fast path)."""
-    return bool(_SHAPE.match(text))
+    return bool(CANONICAL.fullmatch(text))
 
 
 def validate_company_number(value: str) -> None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from .company_numbers import InvalidCompanyNumber, is_company_number, normalise_company_number
+from .company_numbers import CANONICAL, InvalidCompanyNumber, normalise_company_number
 
 # Streams whose events are about one company each, with the resource kinds CH sends on them.
 STREAM_KINDS: dict[str, tuple[str, ...]] = {
@@ -34,6 +34,8 @@ DEFAULT_STREAMS = (
     "charges",
     "insolvency-cases",
 )
+
+_CANONICAL = CANONICAL.fullmatch
 
 # Reasons a line is skipped; counted per stream and reason.
 MALFORMED_JSON = "malformed_json"
@@ -91,19 +93,20 @@ def parse_line(line: bytes, stream: str) -> StreamEvent:
     except orjson.JSONDecodeError as exc:
         reason = INVALID_UTF8 if "UTF-8" in str(exc) else MALFORMED_JSON
         raise Skip(reason, str(exc)) from None
-    if not isinstance(envelope, dict):
+    if type(envelope) is not dict:
         raise Skip(NOT_AN_OBJECT, f"a JSON {type(envelope).__name__}")
     event = envelope.get("event")
-    timepoint = event.get("timepoint") if isinstance(event, dict) else None
+    timepoint = event.get("timepoint") if type(event) is dict else None
     if type(timepoint) is not int:
         raise Skip(MISSING_FIELDS, "no integer event.timepoint")
     kind = envelope.get("resource_kind")
     uri = envelope.get("resource_uri")
-    if not isinstance(kind, str) or not isinstance(uri, str) or not isinstance(envelope.get("data"), dict):
+    if type(kind) is not str or type(uri) is not str or type(envelope.get("data")) is not dict:
         raise Skip(
             MISSING_FIELDS, "resource_kind, resource_uri or data missing or of the wrong type", timepoint
         )
-    if not kind_allowed(stream, kind):
+    exact, prefix = _KINDS[stream]
+    if kind not in exact and (prefix is None or not kind.startswith(prefix)):
         raise Skip(UNKNOWN_RESOURCE_KIND, kind[:80], timepoint)
     number = company_number_of(uri)
     if number is None:
@@ -113,10 +116,11 @@ def parse_line(line: bytes, stream: str) -> StreamEvent:
 
 def company_number_of(resource_uri: str) -> str | None:
     """The company number in /company/{number}/..., normalised, or None."""
-    if not resource_uri.startswith("/company/"):
+    if resource_uri[:9] != "/company/":
         return None
-    number = resource_uri[9:].split("/", 1)[0]
-    if is_company_number(number):
+    end = resource_uri.find("/", 9)
+    number = resource_uri[9:end] if end != -1 else resource_uri[9:]
+    if _CANONICAL(number):
         return number
     try:
         return normalise_company_number(number)

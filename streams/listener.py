@@ -158,11 +158,7 @@ class StreamWorker:
                 chunk, skipping = chunk[end + 1 :], False
             lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
             pending = lines.pop()
-            for line in lines:
-                if len(line) > max_line:
-                    self._skipped(Skip(OVERSIZED, f"{len(line):,} bytes"))
-                else:
-                    self._handle(line)
+            self._handle_lines(lines)
             if len(pending) > max_line:
                 self._skipped(Skip(OVERSIZED, f"over {max_line:,} bytes"))
                 pending, skipping = b"", True
@@ -175,24 +171,42 @@ class StreamWorker:
                 self.seen,
             )
 
-    def _handle(self, line: bytes) -> None:
-        line = line.strip()
-        if not line:
-            return  # heartbeat
-        try:
-            event = parse_line(line, self.stream)
-        except Skip as skip:
-            self._skipped(skip, line)
-            if skip.timepoint is not None:
-                self._advance(skip.timepoint)
-            return
-        status = self.status
-        status.received += 1
-        status.last_event = event
-        if event.company_number in self.index:
-            self.batch.append(event)
-            status.matched += 1
-        self._advance(event.timepoint)
+    def _handle_lines(self, lines: list[bytes]) -> None:
+        """Match each complete line. The hot path: locals, and the counters added up once."""
+        stream, watched, batch = self.stream, self.index.numbers, self.batch
+        max_line = self.config.max_line_bytes
+        received = matched = 0
+        first = newest = last = None
+        for line in lines:
+            if not line or line.isspace():
+                continue  # heartbeat
+            if len(line) > max_line:
+                self._skipped(Skip(OVERSIZED, f"{len(line):,} bytes"))
+                continue
+            try:
+                event = parse_line(line, stream)
+            except Skip as skip:
+                self._skipped(skip, line, after=newest if newest is not None else self.seen)
+                timepoint = skip.timepoint
+            else:
+                received += 1
+                last = event
+                if event.company_number in watched:
+                    batch.append(event)
+                    matched += 1
+                timepoint = event.timepoint
+            if timepoint is not None:
+                if first is None:
+                    first = timepoint
+                if newest is None or timepoint > newest:
+                    newest = timepoint
+        if received:
+            self.status.received += received
+            self.status.matched += matched
+            self.status.last_event = last
+        if newest is not None:
+            self._advance(first)
+            self._advance(newest)
 
     def _advance(self, timepoint: int) -> None:
         if self.seen is None or timepoint > self.seen:
@@ -200,7 +214,7 @@ class StreamWorker:
                 self.gap_to = timepoint
             self.seen = timepoint
 
-    def _skipped(self, skip: Skip, line: bytes = b"") -> None:
+    def _skipped(self, skip: Skip, line: bytes = b"", after: int | None = None) -> None:
         self.status.counters[f"skipped_{skip.reason}"] += 1
         self._skip_logged[skip.reason] += 1
         count = self._skip_logged[skip.reason]
@@ -210,7 +224,7 @@ class StreamWorker:
                 self.stream,
                 skip.reason,
                 skip.detail,
-                self.seen,
+                after if after is not None else self.seen,
                 line[:200],
                 f" [{count} so far]" if count > 10 else "",
             )
