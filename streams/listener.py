@@ -265,17 +265,20 @@ class StreamWorker:
             except asyncio.CancelledError:
                 await asyncio.wait({commit})
                 if not commit.cancelled() and commit.exception() is None:
-                    self.committed = checkpoint
+                    self._committed(checkpoint, gap, commit.result())
                 else:  # nothing past the checkpoint may be committed now
                     self.failed = True
                 raise
             except Exception as exc:
                 self.failed = True
                 raise _DatabaseFailed(f"storing {len(events)} events failed: {exc}") from exc
-            if gap is not None:
-                self.gap_from = self.gap_to = None
-            self.committed = checkpoint
-            self.status.stored(result)
+            self._committed(checkpoint, gap, result)
+
+    def _committed(self, checkpoint: int | None, gap: tuple[int, int] | None, result) -> None:
+        if gap is not None:
+            self.gap_from = self.gap_to = None
+        self.committed = checkpoint
+        self.status.stored(result)
 
 
 class _DatabaseFailed(Exception):
