@@ -50,7 +50,7 @@ def env(**extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "project.settings",
         "DATABASE_URL": bench_database_url(),
         "REDIS_URL": urlunsplit(redis._replace(path="/14")),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         **extra,
     }
 

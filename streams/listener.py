@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import random
 import time
@@ -257,6 +258,7 @@ class StreamWorker:
             gap = None
             if self.gap_from is not None and self.gap_to is not None:
                 gap = (self.gap_from, self.gap_to)  # recorded in the commit that moves past it
+            started = time.monotonic()
             commit = asyncio.ensure_future(self.db.run(save_batch, self.stream, events, checkpoint, gap))
             try:
                 # Shielded: a stop that cancels the reader mid-commit must still learn whether the
@@ -273,6 +275,13 @@ class StreamWorker:
                 self.failed = True
                 raise _DatabaseFailed(f"storing {len(events)} events failed: {exc}") from exc
             self._committed(checkpoint, gap, result)
+            log.debug(
+                "%s: committed %d events up to %s in %.0f ms",
+                self.stream,
+                len(events),
+                checkpoint,
+                (time.monotonic() - started) * 1000,
+            )
 
     def _committed(self, checkpoint: int | None, gap: tuple[int, int] | None, result) -> None:
         if gap is not None:
@@ -326,6 +335,9 @@ async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
         checkpoints = await _start_up(config, db, index, stop)
         if checkpoints is None:
             return
+        # A million-number index would be re-scanned by every full garbage collection, and the
+        # reader allocates fast enough to trigger them: move what exists now out of the GC's way.
+        gc.freeze()
         log.info("watching %d companies; streams %s", len(index), ", ".join(config.streams))
         workers = [StreamWorker(s, config, index, db, checkpoints.get(s)) for s in config.streams]
 
