@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from pathlib import Path
 
 import uvicorn
@@ -159,4 +161,20 @@ class Command(BaseCommand):
             timeout_graceful_shutdown=2,
             access_log=False,
         )
-        asyncio.run(uvicorn.Server(config).serve())
+        asyncio.run(_serve(_Server(config)))
+        log.info("chsim: stopped")
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self):
+        # uvicorn re-raises SIGTERM after shutting down (exit status -15); the command handles
+        # the signals itself so a stop is a clean exit.
+        yield
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, setattr, server, "should_exit", True)
+    await server.serve()
