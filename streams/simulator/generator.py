@@ -28,6 +28,7 @@ from functools import partial
 from typing import Any
 
 from streams.company_numbers import is_company_number
+from streams.events import DEFAULT_STREAMS
 from streams.simulator import (
     filings,
     people,
@@ -38,14 +39,7 @@ from streams.simulator import (
 )
 from streams.simulator.state import CompanyState, choice, randint, weighted
 
-STREAMS = (
-    "filings",
-    "companies",
-    "officers",
-    "persons-with-significant-control",
-    "charges",
-    "insolvency-cases",
-)
+STREAMS = DEFAULT_STREAMS  # the streams the generator feeds: the listener's defaults
 
 RECENT = 25  # how far back a duplicate may reach, per stream
 ACTIVE_POOL = 400  # recently active companies; half the events revisit one, as busy companies do
