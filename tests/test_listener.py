@@ -137,3 +137,14 @@ def test_the_operator_sees_each_stream_and_its_gaps_in_the_admin(
     assert str(tps[0]) in client.get(reverse("admin:streams_streamgap_changelist")).content.decode()
     client.force_login(alice)
     assert client.get(reverse("admin:streams_streamstate_changelist")).status_code == 403
+
+
+def test_two_listeners_started_by_mistake_store_each_fact_once(sim, listener, ashford_list):
+    listener("filings", "companies")
+    listener("filings", "companies")  # the second one: the key allows two connections per stream
+    filings = sim.add("filings", *[filing("09876543", f"T{i}") for i in range(20)])
+    profiles = sim.add("companies", *[profile("SC123456", name=f"McLeod {i} Ltd") for i in range(10)])
+    wait_until(lambda: checkpoint("filings") == filings[-1] and checkpoint("companies") == profiles[-1])
+    wait_until(lambda: Event.objects.count() == 30)
+    assert Event.objects.filter(stream="filings").values("fact_key").distinct().count() == 20
+    assert sorted(Event.objects.filter(stream="companies").values_list("timepoint", flat=True)) == profiles
