@@ -82,7 +82,8 @@ def save_batch(
     with transaction.atomic():
         result = _store(stream, events, bulk_copy=bulk_copy) if events else BatchResult()
         if checkpoint is not None:
-            _move_checkpoint(stream, checkpoint)
+            # After a gap the sequence may have restarted below the old checkpoint: follow it.
+            _move_checkpoint(stream, checkpoint, backwards=gap is not None)
         if gap is not None:
             StreamGap.objects.create(stream=stream, from_timepoint=gap[0], to_timepoint=gap[1])
             log.error(
@@ -93,9 +94,12 @@ def save_batch(
     return result
 
 
-def _move_checkpoint(stream: str, timepoint: int) -> None:
+def _move_checkpoint(stream: str, timepoint: int, *, backwards: bool = False) -> None:
+    """Forward only (a second listener by mistake must not drag it back), unless told otherwise."""
     now = timezone.now()
-    moved = StreamState.objects.filter(Q(timepoint__lt=timepoint) | Q(timepoint__isnull=True), stream=stream)
+    moved = StreamState.objects.filter(stream=stream)
+    if not backwards:
+        moved = moved.filter(Q(timepoint__lt=timepoint) | Q(timepoint__isnull=True))
     if not moved.update(timepoint=timepoint, checkpoint_at=now):
         StreamState.objects.get_or_create(
             stream=stream, defaults={"timepoint": timepoint, "checkpoint_at": now}

@@ -173,3 +173,14 @@ def test_a_failed_commit_loses_nothing_the_batch_is_read_again_from_the_checkpoi
     assert failures, "the failure was never injected"
     assert stored_transactions() == ["A", "B", "C"]
     assert sim.connections("filings")[-1]["timepoint"] == str(first)  # resumed from the checkpoint
+
+
+def test_after_a_gap_the_checkpoint_follows_a_sequence_that_restarted_lower(sim, listener, ashford_list):
+    # A checkpoint beyond anything the simulator has: CH answers 416, as after a reset.
+    StreamState.objects.create(stream="filings", timepoint=10**12)
+    listener("filings", wait=False)
+    sim.wait_connected("filings")
+    (tp,) = sim.add("filings", filing("09876543", "AFTER-RESET"))
+    wait_until(lambda: checkpoint("filings") == tp)
+    assert StreamGap.objects.get().from_timepoint == 10**12
+    assert stored_transactions() == ["AFTER-RESET"]
