@@ -171,15 +171,23 @@ def bare_loop(port: int, events: int) -> float:
     ) as response:
         pending = b""
         for chunk in response.iter_bytes():
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
-            for line in lines:
-                if line.strip():
-                    orjson.loads(line)
-                    seen += 1
+            pending, parsed = _parse_lines(pending, chunk)
+            seen += parsed
             if seen >= events:
                 break
     return seen / (time.perf_counter() - started)
+
+
+def _parse_lines(pending: bytes, chunk: bytes) -> tuple[bytes, int]:
+    """What both bare loops do per chunk: split lines, orjson every non-blank one."""
+    lines = (pending + chunk).split(b"\n")
+    pending = lines.pop()
+    parsed = 0
+    for line in lines:
+        if line.strip():
+            orjson.loads(line)
+            parsed += 1
+    return pending, parsed
 
 
 def async_bare_loop(port: int, events: int) -> float:
@@ -195,12 +203,8 @@ def async_bare_loop(port: int, events: int) -> float:
             ) as response:
                 pending = b""
                 async for chunk in response.aiter_bytes():
-                    lines = (pending + chunk).split(b"\n")
-                    pending = lines.pop()
-                    for line in lines:
-                        if line.strip():
-                            orjson.loads(line)
-                            seen += 1
+                    pending, parsed = _parse_lines(pending, chunk)
+                    seen += parsed
                     if seen >= events:
                         break
         return seen / (time.perf_counter() - started)
