@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-import orjson
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils import timezone
 from notifications.jobs import enqueue_fan_out
 from notifications.models import Company
 
+from .copy_rows import COLUMNS, UPDATED_FIELDS, write_filings_raw, write_rows_copy
 from .events import StreamEvent, data_hash, published_at
 from .models import Event, ResourceState, StreamGap, StreamState
 
@@ -109,6 +109,10 @@ def _move_checkpoint(stream: str, timepoint: int, *, backwards: bool = False) ->
 def _store(stream: str, events: Sequence[StreamEvent], *, bulk_copy: bool) -> BatchResult:
     result = BatchResult()
     now = timezone.now()
+    if bulk_copy and all(e.is_filing for e in events):
+        result.new_ids, result.updated = write_filings_raw(stream, events, now)
+        result.duplicates = len(events) - len(result.new_ids) - result.updated
+        return result
     uris = [e.resource_uri for e in events if not e.is_filing]
     latest = {}
     if uris:
@@ -176,19 +180,6 @@ def _store(stream: str, events: Sequence[StreamEvent], *, bulk_copy: bool) -> Ba
     return result
 
 
-# A stored fact is replaced only by a newer event with other content (a filing's later event);
-# the same event again, or an older one read again after a crash, changes nothing.
-_UPDATED_FIELDS = [
-    "timepoint",
-    "published_at",
-    "event_type",
-    "fields_changed",
-    "data",
-    "data_hash",
-    "updated_at",
-]
-
-
 def _write_rows_orm(rows: list[Fact]) -> tuple[list[int], int]:
     existing = {e.fact_key: e for e in Event.objects.filter(fact_key__in=[r.fact_key for r in rows])}
     new, changed = [], []
@@ -197,99 +188,18 @@ def _write_rows_orm(rows: list[Fact]) -> tuple[list[int], int]:
         if stored is None:
             new.append(Event(**{name: getattr(row, name) for name in COLUMNS}))
         elif row.timepoint > stored.timepoint and row.data_hash != stored.data_hash:
-            for name in _UPDATED_FIELDS:
+            for name in UPDATED_FIELDS:
                 setattr(stored, name, getattr(row, name))
             stored.revision += 1
             changed.append(stored)
     # ignore_conflicts: a second listener started by mistake may have stored the same fact.
     Event.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
     if changed:
-        Event.objects.bulk_update(changed, [*_UPDATED_FIELDS, "revision"])
+        Event.objects.bulk_update(changed, [*UPDATED_FIELDS, "revision"])
     ids = list(
         Event.objects.filter(fact_key__in=[r.fact_key for r in new], revision=1).values_list("id", flat=True)
     )
     return ids, len(changed)
-
-
-COLUMNS = [
-    "stream",
-    "timepoint",
-    "published_at",
-    "resource_kind",
-    "resource_uri",
-    "resource_id",
-    "company_number",
-    "event_type",
-    "fields_changed",
-    "data",
-    "previous_data",
-    "data_hash",
-    "fact_key",
-    "revision",
-    "received_at",
-    "updated_at",
-]
-
-
-def write_rows_copy(rows: list[Fact]) -> tuple[list[int], int]:
-    """PostgreSQL: COPY into a staging table, then one INSERT ... ON CONFLICT that inserts new
-    facts, updates those a newer event replaces, and leaves the rest (RETURNING says which)."""
-    columns = ", ".join(COLUMNS)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS streams_event_stage ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT {columns} FROM streams_event WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY streams_event_stage ({columns}) FROM STDIN") as copy:
-            # Text rows built here: psycopg's per-value adaptation costs more than the rest of
-            # storing an event, and this runs on the listener's hot path (see BENCHMARKS.md).
-            copy.write("".join(_copy_line(row) for row in rows))
-        cursor.execute(
-            f"INSERT INTO streams_event ({columns}) SELECT {columns} FROM streams_event_stage "  # noqa: S608
-            f"ON CONFLICT (fact_key) DO UPDATE SET {updates}, revision = streams_event.revision + 1 "
-            "WHERE EXCLUDED.timepoint > streams_event.timepoint "
-            "AND EXCLUDED.data_hash <> streams_event.data_hash "
-            "RETURNING id, (xmax = 0) AS inserted"
-        )
-        returned = cursor.fetchall()
-    new_ids = [pk for pk, inserted in returned if inserted]
-    return new_ids, len(returned) - len(new_ids)
-
-
-def _text(value: str) -> str:
-    """A value in COPY's text format."""
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _json_text(value) -> str:
-    return "\\N" if value is None else _text(orjson.dumps(value).decode())
-
-
-def _copy_line(f: Fact) -> str:
-    return (
-        "\t".join(
-            (
-                _text(f.stream),
-                str(f.timepoint),
-                f.published_at.isoformat() if f.published_at else "\\N",
-                _text(f.resource_kind),
-                _text(f.resource_uri),
-                _text(f.resource_id),
-                _text(f.company_number),
-                _text(f.event_type),
-                _json_text(f.fields_changed),
-                _json_text(f.data),
-                _json_text(f.previous_data),
-                f.data_hash,
-                _text(f.fact_key),
-                str(f.revision),
-                f.received_at.isoformat(),
-                f.updated_at.isoformat(),
-            )
-        )
-        + "\n"
-    )
 
 
 def _refresh(row: Fact, event: StreamEvent, content: str, now) -> None:
