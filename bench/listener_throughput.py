@@ -94,7 +94,9 @@ def write_stream(path: Path, events: int, watched: list[str], share: float, rng:
     matched = 0
     with path.open("wb") as out:
         for i in range(events):
-            if rng.random() < share:
+            # The last event is always watched: the listener commits a batch as soon as the stream
+            # goes quiet, but a checkpoint alone only every few seconds, which would be timed too.
+            if rng.random() < share or i == events - 1:
                 number, matched = rng.choice(watched), matched + 1
             else:
                 number = f"{rng.randrange(20_000_000, 99_999_999):08d}"
