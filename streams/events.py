@@ -118,7 +118,7 @@ def unwatched_number(line: bytes, path: FastPath, watched) -> str | None:
         return None
     at = len(path.prefix)
     if path.family:
-        at = line.find(URI_MARK, at, at + 60)
+        at = line.find(URI_MARK, at, at + 80 + _NUMBER_AT)  # the longest kind is 50-odd characters
         if at == -1 or not line[len(path.prefix) : at].replace(b"-", b"").isalpha():
             return None
     elif not line.startswith(URI_MARK, at):
@@ -127,9 +127,21 @@ def unwatched_number(line: bytes, path: FastPath, watched) -> str | None:
     if line[start + 8 : start + 9] not in _NUMBER_END:
         return None
     number = line[start : start + 8].decode("latin-1")
-    if number in watched or not _CANONICAL(number):
+    if number in watched or not _is_canonical(number):
         return None
     return number
+
+
+def _is_canonical(number: str) -> bool:
+    """CANONICAL.fullmatch for eight characters, at a tenth of the regex's cost."""
+    if not number.isascii():
+        return False
+    if number.isdigit():
+        return True
+    head = number[:2]
+    return number[2:].isdigit() and (
+        (head.isalpha() and head.isupper()) or (head[0] == "R" and head[1].isdigit())
+    )
 
 
 def parse_line(line: bytes, stream: str) -> StreamEvent:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import orjson
 import pytest
 import rq
 
@@ -184,3 +185,17 @@ def test_after_a_gap_the_checkpoint_follows_a_sequence_that_restarted_lower(sim,
     wait_until(lambda: checkpoint("filings") == tp)
     assert StreamGap.objects.get().from_timepoint == 10**12
     assert stored_transactions() == ["AFTER-RESET"]
+
+
+def test_lines_about_unwatched_companies_are_counted_and_passed_and_a_cut_one_still_counts_as_malformed(
+    sim, listener, ashford_list
+):
+    listener("filings")
+    unwatched = [filing(f"{n:08d}", f"U{n}") for n in range(20_000_001, 20_000_041)]
+    cut_short = orjson.dumps(filing("20000099", "CUT"))[:-30]
+    spaced = orjson.dumps(filing("09876543", "SPACED")).replace(b'":"', b'": "')  # not CH's layout
+    tps = sim.add("filings", *unwatched, cut_short, spaced, *unwatched[:3])
+    wait_until(lambda: checkpoint("filings") == tps[-1])
+    assert stored_transactions() == ["SPACED"]
+    wait_until(lambda: StreamState.objects.get(stream="filings").counters.get("received") == 44)
+    assert counters("filings")["skipped_malformed_json"] == 1
