@@ -151,14 +151,33 @@ def test_a_plain_member_who_is_staff_sees_no_client_lists(client, carol, ashford
     assert "Client lists" not in client.get(reverse("admin:index")).content.decode()
 
 
-def test_an_org_admin_sees_their_practice_read_only_and_not_others(client, alice, ashford, baxter):
+def test_an_org_admin_may_choose_their_practices_categories_but_not_rename_it_or_see_others(
+    client, alice, ashford, baxter
+):
     client.force_login(alice)
     page = client.get(changelist("organisation")).content.decode()
     assert "Ashford" in page and "Baxter" not in page
     view = client.get(change("organisation", ashford.pk))
     assert view.status_code == 200
     assert 'name="name"' not in view.content.decode()  # read only
+    assert 'name="muted_categories"' in view.content.decode()
+    membership = ashford.memberships.get()
+    members = {  # the members inline, which alice sees read-only
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "1",
+        "memberships-0-id": str(membership.pk),
+        "memberships-0-organisation": str(ashford.pk),
+    }
+    saved = client.post(
+        change("organisation", ashford.pk), {"name": "Renamed", "muted_categories": ["other"], **members}
+    )
+    assert saved.status_code == 302
+    ashford.refresh_from_db()
+    assert (ashford.name, ashford.muted_categories) == ("Ashford & Co Chartered Accountants", ["other"])
     assert client.get(change("organisation", baxter.pk)).status_code == 302
+    client.post(change("organisation", baxter.pk), {"muted_categories": ["accounts"], **members})
+    baxter.refresh_from_db()
+    assert baxter.muted_categories == []
 
 
 def test_a_superuser_sees_every_practice_and_list(client, operator, ashford_list, baxter_list):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
+from ..categories import Category
 from ..models import Membership, Organisation
 from .scoping import ScopedModelAdmin, ScopedPermissions
 
@@ -24,11 +26,27 @@ class MembershipInline(ScopedPermissions, admin.TabularInline):
         return request.user.is_superuser
 
 
+class OrganisationForm(forms.ModelForm):
+    muted_categories = forms.TypedMultipleChoiceField(
+        choices=Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Categories this practice does not want to hear about",
+        help_text="Ticked categories make no notification at all: not in the feed, not by email.",
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "muted_categories"]
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(ScopedModelAdmin):
-    """Superusers manage practices and their members; a practice's admins may look at theirs."""
+    """Superusers manage practices and their members; a practice's admins may look at theirs and
+    choose which categories of news it gets."""
 
     organisation_path = "pk"
+    form = OrganisationForm
     inlines = [MembershipInline]
     list_display = ["name", "member_count", "created_at"]
     search_fields = ["name"]
@@ -37,7 +55,10 @@ class OrganisationAdmin(ScopedModelAdmin):
         return request.user.is_superuser
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return self.may_touch(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["name"]
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser

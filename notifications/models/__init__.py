@@ -1,14 +1,22 @@
 from __future__ import annotations
 
 from .clients import ClientList, ClientListEntry, Company
+from .deliveries import Delivery
 from .fields import CompanyNumberField
+from .notices import Notification, UserNotification
 from .organisations import Membership, Organisation
+from .preferences import EmailSuppression, UserPreferences
 
 __all__ = [
     "ClientList",
     "ClientListEntry",
     "Company",
     "CompanyNumberField",
+    "Delivery",
+    "EmailSuppression",
     "Membership",
+    "Notification",
     "Organisation",
+    "UserNotification",
+    "UserPreferences",
 ]

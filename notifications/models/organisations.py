@@ -8,6 +8,9 @@ class Organisation(models.Model):
     """An accountancy practice: its members share client lists and notifications."""
 
     name = models.CharField(max_length=200, unique=True)
+    muted_categories = models.JSONField(
+        default=list, blank=True, help_text="Categories of news this practice does not want at all."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
