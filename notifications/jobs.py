@@ -1,7 +1,7 @@
-"""RQ job functions: thin, ids in, the work in a service module.
+"""RQ job functions: thin, ids in, the work in a service module (STYLE.md).
 
-Enqueued after commit with ids only (STYLE.md). The fan-out itself is issue 4; until then the
-job records nothing and says so, and events wait with fanned_out_at empty for it.
+Every job here is idempotent (a re-run, a duplicate from rq-scheduler, or the reconciler queueing
+it again changes nothing twice) and has RQ's Retry, because RQ loses a job whose worker dies.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from rq import Retry
 log = logging.getLogger(__name__)
 
 FAN_OUT_QUEUE = "default"
+DELIVERY_QUEUE = "default"
 FAN_OUT_CHUNK = 500  # event ids per job: one job per batch, never one per event
+DELIVERY_CHUNK = 100  # deliveries per job: never one job per email
 RETRY = Retry(max=5, interval=[5, 15, 60, 300, 900])
-
 
 _queues: dict[tuple[int, str], object] = {}
 
@@ -31,16 +32,51 @@ def queue(name: str):
     return _queues[key]
 
 
+def _enqueue_chunks(queue_name: str, func, ids: list[int], size: int, retry: Retry) -> None:
+    q = queue(queue_name)
+    chunks = [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+    q.enqueue_many([q.prepare_data(func, args=(chunk,), retry=retry) for chunk in chunks])
+
+
 def enqueue_fan_out(event_ids: list[int]) -> None:
     """Queue fan-out for stored events. Called after the transaction that stored them commits."""
-    fan_out_queue = queue(FAN_OUT_QUEUE)
-    chunks = [event_ids[i : i + FAN_OUT_CHUNK] for i in range(0, len(event_ids), FAN_OUT_CHUNK)]
-    fan_out_queue.enqueue_many(
-        [fan_out_queue.prepare_data(fan_out, args=(chunk,), retry=RETRY) for chunk in chunks]
-    )
+    _enqueue_chunks(FAN_OUT_QUEUE, fan_out, event_ids, FAN_OUT_CHUNK, RETRY)
 
 
-def fan_out(event_ids: list[int]) -> None:
-    log.warning(
-        "fan_out: received %d event ids; turning events into notifications is issue 4", len(event_ids)
-    )
+def enqueue_deliveries(delivery_ids: list[int]) -> None:
+    """Queue sending. Called after the transaction that made the deliveries commits."""
+    from .delivery import RETRY_INTERVALS
+
+    retry = Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
+    _enqueue_chunks(DELIVERY_QUEUE, deliver, delivery_ids, DELIVERY_CHUNK, retry)
+
+
+def fan_out(event_ids: list[int]) -> int:
+    from .fan_out import fan_out_events
+
+    return fan_out_events(event_ids).notifications
+
+
+class DeliveriesToRetry(Exception):
+    """Raised so RQ's Retry runs the job again after its back-off; sent ones are not resent."""
+
+
+def deliver(delivery_ids: list[int]) -> int:
+    from .delivery import deliver as deliver_all
+
+    outcome = deliver_all(delivery_ids)
+    if outcome.retry:
+        raise DeliveriesToRetry(f"{len(outcome.retry)} of {len(delivery_ids)} deliveries failed transiently")
+    return len(outcome.sent)
+
+
+def reconcile() -> None:
+    from .reconcile import reconcile as run
+
+    run()
+
+
+def queue_digests() -> int:
+    from .digests import queue_digests as run
+
+    return len(run())

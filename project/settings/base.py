@@ -106,6 +106,33 @@ def _anymail_settings() -> dict[str, str]:
 
 
 ANYMAIL = _anymail_settings()
+# Provider webhooks (delivered, bounced, complained) post to /anymail/<esp>/tracking/ with HTTP
+# basic auth "user:password" from ANYMAIL_WEBHOOK_SECRET; anymail refuses them without it.
+
+# Where people reach the site: absolute links in emails (feed, unsubscribe).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "preferences"
+
+# Delivery: attempts before a transiently failing email is given up, and when the reconciler
+# takes work whose job was lost (Redis flushed, a worker killed) and queues it again.
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+RECONCILE_EVENT_AFTER_SECONDS = env_int("RECONCILE_EVENT_AFTER_SECONDS", 60, minimum=0)
+RECONCILE_DELIVERY_AFTER_SECONDS = env_int("RECONCILE_DELIVERY_AFTER_SECONDS", 300, minimum=0)
+DIGEST_CRON = env_str("DIGEST_CRON", "0 17 * * *")  # when the daily digest goes out (crontab, UTC)
+
+# Live push to browsers: channels-redis' pub/sub layer (the default layer drops past 100 queued
+# messages per process, silently). socket_timeout None: with redis-py 8 a timeout closes idle
+# WebSockets after about 5 s (channels_redis issue 422).
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "prefix": env_str("CHANNEL_PREFIX", "clientwatch"),
+        },
+    }
+}
 
 # Companies House. The defaults point at the simulator that `make run` starts (manage.py chsim).
 CH_STREAM_URL = env_str("CH_STREAM_URL", "http://127.0.0.1:8765").rstrip("/")

@@ -1,0 +1,162 @@
+"""Stored events -> one notification per watching organisation, read state per member, and
+email deliveries per preferences. Idempotent: a unique constraint per (organisation, event) and
+per (notification, user, channel), and events marked fanned out in the same transaction.
+
+The RQ job (jobs.fan_out) passes ids in; after commit the organisations' browsers get a live
+push and the delivery jobs are queued, ids only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from streams.models import Event
+
+from .categories import EmailMode
+from .content import describe
+from .models import (
+    ClientListEntry,
+    Company,
+    Delivery,
+    EmailSuppression,
+    Membership,
+    Notification,
+    Organisation,
+    UserNotification,
+    UserPreferences,
+)
+
+log = logging.getLogger(__name__)
+BULK = 2000
+
+
+@dataclass
+class FanOutResult:
+    events: int = 0
+    notifications: int = 0
+    deliveries: list[int] = field(default_factory=list)
+    by_organisation: dict[int, list[int]] = field(default_factory=dict)
+
+
+def fan_out_events(event_ids: list[int]) -> FanOutResult:
+    """Fan out those of the events not fanned out yet. Safe to run twice, or concurrently."""
+    from . import jobs, live  # (jobs imports this module)
+
+    with transaction.atomic():
+        # Another worker fanning out the same events holds their rows: skip them, it does them.
+        events = list(
+            Event.objects.select_for_update(skip_locked=True)
+            .filter(id__in=event_ids, fanned_out_at=None)
+            .order_by("id")
+        )
+        if not events:
+            return FanOutResult()
+        result = _fan_out(events)
+        Event.objects.filter(id__in=[e.id for e in events]).update(fanned_out_at=timezone.now())
+        if result.by_organisation:
+            transaction.on_commit(partial(live.push_new, result.by_organisation), robust=True)
+        if result.deliveries:
+            transaction.on_commit(partial(jobs.enqueue_deliveries, result.deliveries), robust=True)
+    log.info(
+        "fanned out %d events: %d notifications, %d email deliveries",
+        result.events,
+        result.notifications,
+        len(result.deliveries),
+    )
+    return result
+
+
+def _fan_out(events: list[Event]) -> FanOutResult:
+    result = FanOutResult(events=len(events))
+    numbers = {e.company_number for e in events}
+    watchers: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for number, org_id, reference in ClientListEntry.objects.filter(company_id__in=numbers).values_list(
+        "company_id", "client_list__organisation_id", "client_reference"
+    ):
+        refs = watchers[number][org_id]
+        if reference and reference not in refs:
+            refs.append(reference)
+    org_ids = {org for by_org in watchers.values() for org in by_org}
+    muted = dict(Organisation.objects.filter(id__in=org_ids).values_list("id", "muted_categories"))
+    names = dict(Company.objects.filter(company_number__in=numbers).values_list("company_number", "name"))
+
+    rows = []
+    for event in events:
+        content = describe(event)
+        if content is None:
+            continue
+        for org_id, refs in watchers.get(event.company_number, {}).items():
+            if content.category in (muted.get(org_id) or ()):
+                continue
+            rows.append(
+                Notification(
+                    organisation_id=org_id,
+                    event_id=event.id,
+                    company_id=event.company_number,
+                    company_name=names.get(event.company_number, ""),
+                    client_references=sorted(refs),
+                    category=content.category,
+                    severity=content.severity,
+                    title=content.title,
+                    body=content.body,
+                    links=content.links,
+                    stream=event.stream,
+                    timepoint=event.timepoint,
+                    published_at=event.published_at,
+                )
+            )
+    if not rows:
+        return result
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BULK)
+    # Ours: the events are locked by this transaction and were not fanned out, so every
+    # notification of theirs was made just now.
+    notifications = list(
+        Notification.objects.filter(event_id__in=[e.id for e in events]).values_list(
+            "id", "organisation_id", "category", "severity"
+        )
+    )
+    result.notifications = len(notifications)
+
+    members: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for org_id, user_id, email in Membership.objects.filter(
+        organisation_id__in=org_ids, user__is_active=True
+    ).values_list("organisation_id", "user_id", "user__email"):
+        members[org_id].append((user_id, email))
+    user_ids = {uid for people in members.values() for uid, _ in people}
+    preferences = UserPreferences.for_users(user_ids)
+    addresses = {EmailSuppression.normalise(email) for people in members.values() for _, email in people}
+    suppressed = set(EmailSuppression.objects.filter(address__in=addresses).values_list("address", flat=True))
+
+    reads, deliveries = [], []
+    for notification_id, org_id, category, severity in notifications:
+        result.by_organisation.setdefault(org_id, []).append(notification_id)
+        for user_id, email in members.get(org_id, ()):
+            reads.append(
+                UserNotification(notification_id=notification_id, user_id=user_id, organisation_id=org_id)
+            )
+            if not email or preferences[user_id].mode_for(category, severity) != EmailMode.IMMEDIATE:
+                continue
+            blocked = EmailSuppression.normalise(email) in suppressed
+            deliveries.append(
+                Delivery(
+                    notification_id=notification_id,
+                    user_id=user_id,
+                    address=email,
+                    status=Delivery.Status.SUPPRESSED if blocked else Delivery.Status.PENDING,
+                    last_error="the address bounced or complained earlier" if blocked else "",
+                )
+            )
+    UserNotification.objects.bulk_create(reads, ignore_conflicts=True, batch_size=BULK)
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=BULK)
+    result.deliveries = list(
+        Delivery.objects.filter(
+            notification_id__in=[n[0] for n in notifications], status=Delivery.Status.PENDING
+        ).values_list("id", flat=True)
+    )
+    return result

@@ -1,0 +1,35 @@
+"""Live push to an organisation's open browsers through the channel layer: best-effort.
+
+The feed is the record (guarantee 4 of DESIGN.md): a browser that missed a push asks for every
+notification after the last one it has. So a push failing is logged, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
+
+
+def group_name(organisation_id: int) -> str:
+    return f"org-{organisation_id}"
+
+
+def push_new(by_organisation: dict[int, list[int]]) -> None:
+    """Tell each organisation's browsers which notifications are new (ids only: each socket
+    fetches what its user may see)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(_send_all)(layer, by_organisation)
+    except Exception as exc:  # Redis down: the browsers catch up when they reconnect
+        log.warning("live push to %d organisations failed: %s", len(by_organisation), exc)
+
+
+async def _send_all(layer, by_organisation: dict[int, list[int]]) -> None:
+    for organisation_id, ids in by_organisation.items():
+        await layer.group_send(group_name(organisation_id), {"type": "notifications.new", "ids": sorted(ids)})
