@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from . import client_lists, companies, organisations, queues  # noqa: F401  (registers)
+from . import client_lists, companies, notices, organisations, queues  # noqa: F401  (registers)
 
 admin.site.site_header = "Client Watch administration"
 admin.site.site_title = "Client Watch admin"
