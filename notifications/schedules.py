@@ -1,0 +1,68 @@
+"""Periodic jobs for rq-scheduler, registered idempotently: `manage.py registerschedules` (run
+before `rqscheduler` starts) puts each job under a fixed id, leaves one that is unchanged, and
+replaces one whose schedule changed. rq-scheduler can still enqueue a job twice: each of these
+jobs is idempotent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import django_rq
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Schedule:
+    id: str
+    func: str
+    interval: int | None = None  # seconds
+    cron: str | None = None  # crontab, UTC
+
+    def matches(self, job) -> bool:
+        return (
+            job.func_name == self.func
+            and job.meta.get("interval") == self.interval
+            and job.meta.get("cron_string") == self.cron
+        )
+
+
+def schedules() -> list[Schedule]:
+    return [
+        Schedule("clientwatch-reconcile", "notifications.jobs.reconcile", interval=60),
+        Schedule("clientwatch-digests", "notifications.jobs.queue_digests", cron=settings.DIGEST_CRON),
+    ]
+
+
+def register(scheduler=None) -> dict[str, str]:
+    """{schedule id: "added" | "unchanged" | "replaced"}; jobs under our prefix no longer wanted
+    are cancelled ("removed")."""
+    scheduler = scheduler or django_rq.get_scheduler("default")
+    wanted = {s.id: s for s in schedules()}
+    existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith("clientwatch-")}
+    report = {}
+    for job_id, job in existing.items():
+        if job_id not in wanted:
+            scheduler.cancel(job)
+            job.delete()
+            report[job_id] = "removed"
+    for schedule in wanted.values():
+        job = existing.get(schedule.id)
+        if job is not None and schedule.matches(job):
+            report[schedule.id] = "unchanged"
+            continue
+        if job is not None:
+            scheduler.cancel(job)
+            job.delete()
+        if schedule.cron:
+            scheduler.cron(schedule.cron, func=schedule.func, id=schedule.id, queue_name="default")
+        else:
+            scheduler.schedule(
+                datetime.now(UTC),
+                func=schedule.func,
+                interval=schedule.interval,
+                id=schedule.id,
+                queue_name="default",
+            )
+        report[schedule.id] = "replaced" if job is not None else "added"
+    return report
