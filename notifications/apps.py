@@ -6,4 +6,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Practices and client lists"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import signals, webhooks  # noqa: F401  (connects the receivers)

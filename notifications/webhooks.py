@@ -1,0 +1,107 @@
+"""What the email provider tells us after sending: delivered, bounced, marked as spam, rejected.
+
+anymail's tracking webhooks (/anymail/<esp>/tracking/, basic auth from ANYMAIL_WEBHOOK_SECRET)
+turn each provider's payload into an AnymailTrackingEvent and send the `tracking` signal; this
+receiver finds the Delivery by the provider's message id and records what happened. A bounce,
+a complaint or a rejection also blocks the address (EmailSuppression) until its owner fixes it.
+
+Events we have no use for, or for messages we did not send, are logged and ignored: raising
+would make the provider retry them for days. Logs name only an address's domain.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from anymail.signals import AnymailTrackingEvent, EventType, tracking
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import Delivery, EmailSuppression
+
+logger = logging.getLogger(__name__)
+
+Status = Delivery.Status
+
+# Bounces and complaints are final: a late "delivered" never undoes them, nor does one undo the
+# other. A bounce can follow "delivered" (the receiving server accepted, then bounced), a
+# complaint always does. A rejection comes before anything was delivered.
+_NOT_YET_DELIVERED = frozenset({Status.PENDING, Status.SENDING, Status.SENT})
+_NOT_FINAL = _NOT_YET_DELIVERED | {Status.DELIVERED, Status.FAILED}
+
+# anymail's event type -> (our status, the statuses it may replace, the suppression reason).
+_OUTCOMES: dict[str, tuple[str, frozenset[str], str | None]] = {
+    EventType.DELIVERED: (Status.DELIVERED, frozenset({Status.SENT}), None),
+    EventType.BOUNCED: (Status.BOUNCED, _NOT_FINAL, EmailSuppression.Reason.BOUNCED),
+    EventType.COMPLAINED: (Status.COMPLAINED, _NOT_FINAL, EmailSuppression.Reason.COMPLAINED),
+    EventType.REJECTED: (Status.FAILED, _NOT_YET_DELIVERED, EmailSuppression.Reason.REJECTED),
+}
+_LABELS = {
+    EventType.DELIVERED: "Delivered",
+    EventType.BOUNCED: "Bounced",
+    EventType.COMPLAINED: "Marked as spam",
+    EventType.REJECTED: "Rejected by the provider",
+}
+_MAX_ERROR = 500
+
+
+def domain_only(address: str | None) -> str:
+    """An address fit for a log line: "***@example.com"."""
+    _, at, domain = (address or "").rpartition("@")
+    return f"***@{domain}" if at else "***"
+
+
+def describe(event: AnymailTrackingEvent) -> str:
+    """A short text for Delivery.last_error and EmailSuppression.detail."""
+    parts = [_LABELS.get(event.event_type, str(event.event_type))]
+    if event.reject_reason:
+        parts.append(f"({event.reject_reason})")
+    text = " ".join(parts)
+    said = " ".join(str(p) for p in (event.description, event.mta_response) if p).strip()
+    if said:
+        text = f"{text}: {said}"
+    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "…"
+
+
+@receiver(tracking, dispatch_uid="notifications.webhooks.record_tracking_event")
+def record_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
+    outcome = _OUTCOMES.get(event.event_type)
+    if outcome is None:
+        logger.info("%s %s event for message %s ignored", esp_name, event.event_type, event.message_id)
+        return
+    message_id = str(event.message_id or "")
+    deliveries = Delivery.objects.filter(provider_message_id=message_id)
+    found = list(deliveries.values_list("id", "status", "address")) if message_id else []
+    if not found:
+        logger.info(
+            "%s %s event for unknown message %r (to %s) ignored",
+            esp_name,
+            event.event_type,
+            message_id,
+            domain_only(event.recipient),
+        )
+        return
+    status, replaces, reason = outcome
+    description = describe(event)
+    with transaction.atomic():
+        changes = {"status": status, "updated_at": timezone.now()}
+        if reason:
+            changes["last_error"] = description
+        updated = deliveries.filter(status__in=replaces).update(**changes)
+        address = EmailSuppression.normalise(event.recipient or found[0][2])
+        if reason and address:
+            EmailSuppression.objects.update_or_create(
+                address=address, defaults={"reason": reason, "detail": description}
+            )
+    logger.info(
+        "%s %s for message %s to %s: %d of %d deliveries now %s%s",
+        esp_name,
+        event.event_type,
+        message_id,
+        domain_only(address),
+        updated,
+        len(found),
+        status,
+        "; address suppressed" if reason and address else "",
+    )
