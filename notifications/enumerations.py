@@ -1,0 +1,48 @@
+"""CH's own words for its codes (streams/enumerations/constants.yml): statuses, jurisdictions,
+SIC codes, insolvency case types, officer roles. Loaded once."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+ENUMERATIONS = Path(__file__).resolve().parent.parent / "streams" / "enumerations"
+
+
+@cache
+def constants() -> dict[str, dict[str, str]]:
+    return yaml.safe_load((ENUMERATIONS / "constants.yml").read_text(encoding="utf-8"))
+
+
+def readable(code: str) -> str:
+    """A code CH has no words for, readable: "some-new-status" -> "Some new status"."""
+    text = str(code).replace("-", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def word(section: str, code, *, blank_ok: bool = False) -> str:
+    """CH's text for `code` in a section of constants.yml, or the code made readable."""
+    if code is None or code == "":
+        return ""
+    text = constants().get(section, {}).get(str(code))
+    if text is None or (not text.strip() and not blank_ok):
+        return readable(code)
+    return text.strip()
+
+
+def sic_text(code) -> str:
+    description = constants().get("sic_descriptions", {}).get(str(code))
+    return f"{code} {description.strip()}" if description else str(code)
+
+
+@cache
+def _psc_short() -> dict[str, str]:
+    loaded = yaml.safe_load((ENUMERATIONS / "psc_descriptions.yml").read_text(encoding="utf-8"))
+    return {key: text.strip() for key, text in (loaded.get("short_description") or {}).items()}
+
+
+def psc_nature(code) -> str:
+    """A PSC's nature of control in CH's short words ("Ownership of shares - 75% or more")."""
+    return _psc_short().get(str(code)) or readable(code)
