@@ -23,7 +23,6 @@ class Category(models.TextChoices):
     RESOLUTION = "resolution", "Resolutions"
     GAZETTE = "gazette", "Gazette notices"
     CHANGE_OF_NAME = "change-of-name", "Change of name"
-    COMPANY_PROFILE = "company-profile", "Company details (status, deadlines, ...)"
     OTHER = "other", "Other"
 
 
@@ -55,51 +54,57 @@ DEFAULT_EMAIL_MODES: dict[str, str] = {
     Category.INCORPORATION: EmailMode.DIGEST,
     Category.RESOLUTION: EmailMode.DIGEST,
     Category.CHANGE_OF_NAME: EmailMode.IMMEDIATE,
-    Category.COMPANY_PROFILE: EmailMode.DIGEST,
     Category.OTHER: EmailMode.OFF,
 }
 
-# Each stream but filings has one category; a filing carries the category CH gives it.
-STREAM_CATEGORIES: dict[str, str] = {
-    "companies": Category.COMPANY_PROFILE,
-    "officers": Category.OFFICERS,
-    "persons-with-significant-control": Category.PSC,
-    "persons-with-significant-control-statements": Category.PSC,
-    "charges": Category.MORTGAGE,
-    "insolvency-cases": Category.INSOLVENCY,
-    "company-exemptions": Category.OTHER,
-}
-# CH's filing-history categories that are not ours by name.
+# CH's filing-history categories that are not ours by name (the rest are the same words).
 FILING_CATEGORIES: dict[str, str] = {
-    "annual-return": Category.CONFIRMATION_STATEMENT,
+    "annual-return": Category.CONFIRMATION_STATEMENT,  # the confirmation statement's predecessor
     "liquidation": Category.INSOLVENCY,
-    "persons-with-significant-control": Category.PSC,
     "change-of-constitution": Category.RESOLUTION,
-    "miscellaneous": Category.OTHER,
     "restoration": Category.DISSOLUTION,
-    "auditors": Category.OTHER,
-    "reregistration": Category.OTHER,
-    "other": Category.OTHER,
+    "miscellaneous": Category.OTHER,
 }
-URGENT_CATEGORIES = frozenset(
-    {Category.OFFICERS, Category.ADDRESS, Category.INSOLVENCY, Category.PSC, Category.DISSOLUTION}
-)
-ROUTINE_CATEGORIES = frozenset(
-    {Category.ACCOUNTS, Category.CONFIRMATION_STATEMENT, Category.OTHER, Category.RESOLUTION}
-)
 _VALUES = frozenset(Category.values)
 
+# The one severity table (see README, "Categories and severity"). Urgent: what could be fraud or
+# the end of a client (registered office changed, officers appointed or terminated, PSC changes,
+# insolvency, strike-off, dissolution, a gazette notice, deadlines becoming overdue). Routine
+# ("info"): filings that are the normal course of a company's year. Everything else is normal.
+FILING_SEVERITY: dict[str, str] = {
+    Category.PSC: Severity.URGENT,
+    Category.INSOLVENCY: Severity.URGENT,
+    Category.DISSOLUTION: Severity.URGENT,
+    Category.GAZETTE: Severity.URGENT,
+    Category.OFFICERS: Severity.NORMAL,  # urgent when an appointment or termination: below
+    Category.ADDRESS: Severity.NORMAL,  # urgent when the registered office moves: below
+    Category.MORTGAGE: Severity.NORMAL,
+    Category.CHANGE_OF_NAME: Severity.NORMAL,
+    Category.ACCOUNTS: Severity.INFO,
+    Category.CONFIRMATION_STATEMENT: Severity.INFO,
+    Category.CAPITAL: Severity.INFO,
+    Category.RESOLUTION: Severity.INFO,
+    Category.INCORPORATION: Severity.INFO,
+    Category.OTHER: Severity.INFO,
+}
+URGENT_FILING_CODES = ("appoint-", "termination-", "change-registered-office-address")
+# Company status values that mean an insolvency procedure, or the end of the company.
+INSOLVENT_STATUSES = frozenset(
+    {"liquidation", "administration", "receivership", "insolvency-proceedings", "voluntary-arrangement"}
+)
+ENDED_STATUSES = frozenset({"dissolved", "removed", "closed", "converted-closed"})
+STRIKE_OFF_DETAILS = frozenset({"active-proposal-to-strike-off"})
 
-def category_of(stream: str, data: dict) -> str:
-    if stream != "filings":
-        return STREAM_CATEGORIES.get(stream, Category.OTHER)
+
+def filing_category(data: dict) -> str:
     raw = str(data.get("category") or "other")
     return raw if raw in _VALUES else FILING_CATEGORIES.get(raw, Category.OTHER)
 
 
-def severity_of(category: str) -> str:
-    if category in URGENT_CATEGORIES:
+def filing_severity(category: str, description_code: str) -> str:
+    if category in (Category.OFFICERS, Category.ADDRESS) and description_code.startswith(URGENT_FILING_CODES):
         return Severity.URGENT
-    if category in ROUTINE_CATEGORIES:
-        return Severity.INFO
-    return Severity.NORMAL
+    return FILING_SEVERITY.get(category, Severity.INFO)
+
+
+SEVERITY_ORDER = {Severity.URGENT: 0, Severity.NORMAL: 1, Severity.INFO: 2}

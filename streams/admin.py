@@ -76,10 +76,21 @@ class EventAdmin(OperatorReadOnly):
         "company_number",
         "resource_kind",
         "event_type",
+        "in_words",
         "revision",
         "fanned_out_at",
     ]
     list_filter = ["stream", "resource_kind", "event_type"]
     search_fields = ["company_number", "resource_id"]
-    readonly_fields = [f.name for f in Event._meta.fields]
+    readonly_fields = ["in_words", *(f.name for f in Event._meta.fields)]
+
+    @admin.display(description="in words")
+    def in_words(self, event: Event) -> str:
+        """What the notifications about it say (notifications.content): the same words everywhere."""
+        from notifications.content import describe
+
+        content = describe(event)
+        if content is None:
+            return "(no news: a first profile, or nothing meaningful changed)"
+        return f"[{content.severity}] {content.title}" + (f" | {content.body}" if content.body else "")
     show_full_result_count = False  # counting millions of rows on every page view is slow

@@ -53,7 +53,7 @@ def stored_officer_change(number: str, name: str = "SMITH, Jane") -> Event:
         resource_id=f"AP{timepoint}",
         company_number=number,
         event_type="changed",
-        data={"name": name, "officer_role": "director"},
+        data={"name": name, "officer_role": "director", "appointed_on": "2025-03-10"},
         data_hash=str(timepoint),
         fact_key=f"officers:{timepoint}",
     )
