@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP now; the WebSocket feed joins this router (issue 6)."""
+"""ASGI entry point: HTTP (Django) and the live feed's WebSockets (Channels)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up)
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from notifications.consumers import FeedConsumer  # noqa: E402
 
 http_app = django_asgi_app
 if settings.DEBUG:
@@ -19,4 +24,13 @@ if settings.DEBUG:
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
 
-application = ProtocolTypeRouter({"http": http_app})
+websocket_urls = [path("ws/feed/<int:organisation_id>/", FeedConsumer.as_asgi())]
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_app,
+        # Origin checked against ALLOWED_HOSTS (a page on another site cannot open our socket with
+        # the user's cookies); the session identifies the user.
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urls))),
+    }
+)

@@ -17,8 +17,17 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("feed/", notification_views.feed_home, name="feed_home"),
+    path("feed/<int:organisation_id>/", notification_views.feed_page, name="feed"),
+    path("feed/<int:organisation_id>/api/", notification_views.feed_api, name="feed_api"),
+    path("feed/<int:organisation_id>/read-all/", notification_views.mark_all_read, name="feed_read_all"),
+    path(
+        "feed/<int:organisation_id>/read/<int:notification_id>/",
+        notification_views.mark_read,
+        name="feed_read",
+    ),
     path("preferences/", notification_views.preferences, name="preferences"),
     path("preferences/resume-email/", notification_views.resume_email, name="resume_email"),
     path("email/unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="feed_home", permanent=False)),
 ]

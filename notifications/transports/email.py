@@ -91,7 +91,7 @@ class EmailTransport:
         return {
             "subject": f"{flag}{n.company_name or n.company_id} ({n.company_id}): {n.title}"[:250],
             "notification": n,
-            "feed_url": feed_url(n.id),
+            "feed_url": feed_url(n.id, n.organisation_id),
         }
 
     def _digest_context(self, delivery: Delivery) -> dict:

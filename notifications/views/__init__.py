@@ -1,8 +1,18 @@
-"""Pages for members (the admin is for staff): their email preferences and the unsubscribe link."""
+"""Pages for members (the admin is for staff): the feed, email preferences, the unsubscribe link."""
 
 from __future__ import annotations
 
+from .feed import feed_api, feed_home, feed_page, mark_all_read, mark_read
 from .preferences import preferences, resume_email
 from .unsubscribe import unsubscribe
 
-__all__ = ["preferences", "resume_email", "unsubscribe"]
+__all__ = [
+    "feed_api",
+    "feed_home",
+    "feed_page",
+    "mark_all_read",
+    "mark_read",
+    "preferences",
+    "resume_email",
+    "unsubscribe",
+]

@@ -112,7 +112,7 @@ ANYMAIL = _anymail_settings()
 # Where people reach the site: absolute links in emails (feed, unsubscribe).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "preferences"
+LOGIN_REDIRECT_URL = "feed_home"
 
 # Delivery: attempts before a transiently failing email is given up, and when the reconciler
 # takes work whose job was lost (Redis flushed, a worker killed) and queues it again.
