@@ -15,6 +15,7 @@ run: $(VENV)/.run-installed
 	bin/run
 
 test: $(VENV)/.dev-installed
+	bin/ensure-chromium
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev-installed
