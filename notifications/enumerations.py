@@ -3,12 +3,32 @@ SIC codes, insolvency case types, officer roles. Loaded once."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 
 import yaml
 
 ENUMERATIONS = Path(__file__).resolve().parent.parent / "streams" / "enumerations"
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def long_date(day: date) -> str:
+    """A date as CH's own site writes it: "31 March 2023" (no leading zero, whatever the locale)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 @cache

@@ -84,8 +84,7 @@ def items(user, organisation_id: int, filters: Filters = Filters()) -> QuerySet[
     if filters.company:
         number = filters.company.upper().replace(" ", "")
         rows = rows.filter(
-            Q(notification__company=number)
-            | Q(notification__company_name__icontains=filters.company)
+            Q(notification__company=number) | Q(notification__company_name__icontains=filters.company)
         )
     if filters.unread:
         rows = rows.filter(read_at=None)

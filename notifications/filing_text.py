@@ -21,25 +21,11 @@ from functools import cache
 
 import yaml
 
-from .enumerations import ENUMERATIONS, readable
+from .enumerations import ENUMERATIONS, long_date, readable
 
 TITLE_LIMIT = 300
 SUB_ITEMS_LIMIT = 10  # resolutions or annotations listed in a body before "and N more"
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 # A placeholder with the words that lead to it ("made up to {made_up_date}", "of a {company_type}"):
 # when the value is missing both go, so the sentence still reads.
 _LEADS = "made up to|made on|created on|acquired on|with form|on|to|from|of|for|at|by|dated"
@@ -72,7 +58,7 @@ def format_date(value: object) -> str | None:
         day = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return None
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return long_date(day)
 
 
 def _value_text(value: object) -> str:

@@ -10,23 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from .enumerations import sic_text, word
+from .enumerations import MONTHS, long_date, sic_text, word
 
 NOTHING = "(none)"
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 
 
 @dataclass(frozen=True)
@@ -48,7 +34,7 @@ def ch_date(value) -> str:
         day = date.fromisoformat(str(value)[:10])
     except ValueError:
         return str(value)
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return long_date(day)
 
 
 def yes_no(value) -> str:

@@ -93,4 +93,5 @@ class EventAdmin(OperatorReadOnly):
         if content is None:
             return "(no news: a first profile, or nothing meaningful changed)"
         return f"[{content.severity}] {content.title}" + (f" | {content.body}" if content.body else "")
+
     show_full_result_count = False  # counting millions of rows on every page view is slow

@@ -71,7 +71,8 @@ def run_jobs(queue_name: str = "default") -> int:
 
 
 def process_env(**extra: str) -> dict[str, str]:
-    """Environment for a real worker process against the test database and Redis."""
+    """Environment for a real process of ours (a worker, the web server, the listener) against the
+    test database and the suite's Redis database."""
     import os
 
     from django.db import connection

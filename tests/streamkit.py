@@ -98,20 +98,9 @@ class SimServer:
 
 def process_env(sim: SimServer, **extra: str) -> dict[str, str]:
     """Environment for a real runstreams process against `sim` and the test database."""
-    import os
+    from tests.notifykit import process_env as test_process_env
 
-    from django.db import connection
-
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "project.settings.test",
-        "DATABASE_URL": url,
-        "CH_STREAM_URL": sim.url,
-        "CH_STREAM_KEY": STREAM_KEY,
-        **extra,
-    }
+    return test_process_env(CH_STREAM_URL=sim.url, CH_STREAM_KEY=STREAM_KEY, **extra)
 
 
 def listener_config(sim: SimServer, *streams: str, **overrides) -> ListenerConfig:
