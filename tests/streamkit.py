@@ -100,7 +100,7 @@ def process_env(sim: SimServer, **extra: str) -> dict[str, str]:
     """Environment for a real runstreams process against `sim` and the test database."""
     from tests.notifykit import process_env as test_process_env
 
-    return test_process_env(CH_STREAM_URL=sim.url, CH_STREAM_KEY=STREAM_KEY, **extra)
+    return test_process_env(**{"CH_STREAM_URL": sim.url, "CH_STREAM_KEY": STREAM_KEY, **extra})
 
 
 def listener_config(sim: SimServer, *streams: str, **overrides) -> ListenerConfig:

@@ -47,14 +47,14 @@ def test_posting_preferences_without_logging_in_saves_nothing(client, alice):
     assert not UserPreferences.objects.exists()
 
 
-def test_logging_in_on_the_login_page_leads_to_the_preferences(client, alice):
+def test_logging_in_on_the_login_page_leads_to_the_feed(client, alice):
     page = client.get(reverse("login")).content.decode()
     assert 'name="username"' in page
 
     response = client.post(reverse("login"), {"username": "alice", "password": "correct-horse"})
 
     assert response.status_code == 302
-    assert response["Location"] == PREFERENCES
+    assert response["Location"] == reverse("feed_home")
 
 
 def test_a_user_without_saved_preferences_sees_the_defaults(client, alice):
