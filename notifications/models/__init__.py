@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from .clients import ClientList, ClientListEntry, Company
+from .deadlines import DeadlineReminder
 from .deliveries import Delivery
 from .fields import CompanyNumberField
 from .notices import Notification, UserNotification
@@ -12,6 +13,7 @@ __all__ = [
     "ClientListEntry",
     "Company",
     "CompanyNumberField",
+    "DeadlineReminder",
     "Delivery",
     "EmailSuppression",
     "Membership",

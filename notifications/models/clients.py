@@ -20,6 +20,9 @@ class Company(models.Model):
     status = models.CharField(max_length=50, blank=True)
     profile = models.JSONField(null=True, blank=True)
     profile_timepoint = models.BigIntegerField(null=True, blank=True)
+    # From CH's REST API when the company is added to a list (backfill): a baseline at once.
+    recent_filings = models.JSONField(null=True, blank=True, help_text="the newest filing-history items")
+    backfilled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -16,6 +16,9 @@ class Notification(models.Model):
     event = models.ForeignKey(
         "streams.Event", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
     )
+    reminder = models.ForeignKey(
+        "DeadlineReminder", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )  # for a deadline reminder (no CH event)
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, related_name="notifications", db_column="company_number"
     )
@@ -27,7 +30,7 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     links = models.JSONField(default=list, blank=True)  # [{"label": ..., "url": ...}] on CH's site
     stream = models.CharField(max_length=64)
-    timepoint = models.BigIntegerField()
+    timepoint = models.BigIntegerField(null=True, blank=True)  # none for a deadline reminder
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -35,6 +38,9 @@ class Notification(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "event"], name="notification_once_per_org_event"),
+            models.UniqueConstraint(
+                fields=["organisation", "reminder"], name="notification_once_per_org_reminder"
+            ),
         ]
         indexes = [models.Index(fields=["organisation", "-id"], name="notification_org_newest")]
 

@@ -1,13 +1,29 @@
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+def validate_time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{name!r} is not a time zone name such as Europe/London") from None
 
 
 class Organisation(models.Model):
     """An accountancy practice: its members share client lists and notifications."""
 
     name = models.CharField(max_length=200, unique=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="Europe/London",
+        validators=[validate_time_zone],
+        help_text="for the daily digest's hour and deadlines",
+    )
     muted_categories = models.JSONField(
         default=list, blank=True, help_text="Categories of news this practice does not want at all."
     )
