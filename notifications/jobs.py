@@ -77,6 +77,14 @@ def reconcile() -> None:
 
 
 def queue_digests() -> int:
-    from .digests import queue_digests as run
+    """Hourly: the digests of the practices whose local time has reached the digest hour."""
+    from .digests import queue_due_digests
 
-    return len(run())
+    return len(queue_due_digests())
+
+
+def trim_old_data() -> None:
+    """Nightly retention."""
+    from .retention import trim
+
+    trim()

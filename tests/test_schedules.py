@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_rq
 import pytest
 
-from notifications.schedules import register
+from notifications.schedules import register, schedules
 
 
 @pytest.fixture
@@ -19,19 +19,26 @@ def test_registering_twice_registers_each_job_once(scheduler):
     assert set(first.values()) == {"added"}
     assert set(second.values()) == {"unchanged"}
     ids = sorted(job.id for job in scheduler.get_jobs())
-    assert ids == ["clientwatch-digests", "clientwatch-reconcile"]
+    assert ids == sorted(s.id for s in schedules())
+    assert {"clientwatch-digests", "clientwatch-reconcile", "clientwatch-retention"} <= set(ids)
 
 
 def test_a_changed_schedule_replaces_the_old_one(scheduler, settings):
     register(scheduler)
-    settings.DIGEST_CRON = "30 6 * * *"
-    assert register(scheduler)["clientwatch-digests"] == "replaced"
-    (digest,) = [job for job in scheduler.get_jobs() if job.id == "clientwatch-digests"]
-    assert digest.meta["cron_string"] == "30 6 * * *"
-    assert len(list(scheduler.get_jobs())) == 2
+    settings.RETENTION_CRON = "45 3 * * *"
+    assert register(scheduler)["clientwatch-retention"] == "replaced"
+    (retention,) = [job for job in scheduler.get_jobs() if job.id == "clientwatch-retention"]
+    assert retention.meta["cron_string"] == "45 3 * * *"
+    assert len(list(scheduler.get_jobs())) == len(schedules())
 
 
 def test_the_reconciler_is_scheduled_every_minute(scheduler):
     register(scheduler)
     (job,) = [job for job in scheduler.get_jobs() if job.id == "clientwatch-reconcile"]
     assert (job.func_name, job.meta["interval"]) == ("notifications.jobs.reconcile", 60)
+
+
+def test_a_schedule_no_longer_wanted_is_cancelled(scheduler):
+    scheduler.cron("0 0 * * *", func="notifications.jobs.reconcile", id="clientwatch-old-job")
+    assert register(scheduler)["clientwatch-old-job"] == "removed"
+    assert "clientwatch-old-job" not in {job.id for job in scheduler.get_jobs()}

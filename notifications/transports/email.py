@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import smtplib
-from collections import defaultdict
-from datetime import datetime, time, timedelta
 from email.utils import parseaddr
 
 from anymail.exceptions import (
@@ -18,10 +16,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
-from ..categories import EmailMode, Severity
-from ..models import Delivery, UserNotification, UserPreferences
+from ..categories import Severity
+from ..digests import digest_clients
+from ..models import Delivery
 from ..unsubscribe import feed_url, unsubscribe_url
 from .base import PermanentDeliveryError, TransientDeliveryError
 
@@ -106,27 +104,6 @@ class EmailTransport:
             "count": count,
             "feed_url": feed_url(),
         }
-
-
-def digest_clients(user_id: int, day) -> list[tuple[str, list]]:
-    """The day's notifications that this user wants in their digest, grouped by client company:
-    [(company heading, [notification, ...]), ...], companies by name."""
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    end = start + timedelta(days=1)
-    preferences = UserPreferences.for_users([user_id])[user_id]
-    rows = (
-        UserNotification.objects.filter(
-            user_id=user_id, notification__created_at__gte=start, notification__created_at__lt=end
-        )
-        .select_related("notification")
-        .order_by("notification__company_name", "notification_id")
-    )
-    grouped = defaultdict(list)
-    for row in rows:
-        n = row.notification
-        if preferences.mode_for(n.category, n.severity) == EmailMode.DIGEST:
-            grouped[f"{n.company_name or n.company_id} ({n.company_id})"].append(n)
-    return sorted(grouped.items())
 
 
 def _describe(exc: Exception) -> str:

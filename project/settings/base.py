@@ -119,7 +119,13 @@ LOGIN_REDIRECT_URL = "feed_home"
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
 RECONCILE_EVENT_AFTER_SECONDS = env_int("RECONCILE_EVENT_AFTER_SECONDS", 60, minimum=0)
 RECONCILE_DELIVERY_AFTER_SECONDS = env_int("RECONCILE_DELIVERY_AFTER_SECONDS", 300, minimum=0)
-DIGEST_CRON = env_str("DIGEST_CRON", "0 17 * * *")  # when the daily digest goes out (crontab, UTC)
+DIGEST_HOUR = env_int("DIGEST_HOUR", 17, minimum=0, maximum=23)  # in each organisation's time zone
+# Retention: what is older than this is deleted nightly, in batches; and each organisation keeps at
+# most RETENTION_MAX_PER_ORGANISATION notifications. Checkpoints, gaps and profiles are kept.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 90, minimum=1)
+RETENTION_MAX_PER_ORGANISATION = env_int("RETENTION_MAX_PER_ORGANISATION", 10_000, minimum=1)
+RETENTION_BATCH = env_int("RETENTION_BATCH", 5_000, minimum=1)
+RETENTION_CRON = env_str("RETENTION_CRON", "30 2 * * *")  # nightly (crontab, UTC)
 
 # Live push to browsers: channels-redis' pub/sub layer (the default layer drops past 100 queued
 # messages per process, silently). socket_timeout None: with redis-py 8 a timeout closes idle
