@@ -169,13 +169,20 @@ def test_an_org_admin_may_choose_their_practices_categories_but_not_rename_it_or
         "memberships-0-organisation": str(ashford.pk),
     }
     saved = client.post(
-        change("organisation", ashford.pk), {"name": "Renamed", "muted_categories": ["other"], **members}
+        change("organisation", ashford.pk),
+        {"name": "Renamed", "time_zone": "Europe/Dublin", "muted_categories": ["other"], **members},
     )
     assert saved.status_code == 302
     ashford.refresh_from_db()
-    assert (ashford.name, ashford.muted_categories) == ("Ashford & Co Chartered Accountants", ["other"])
+    assert (ashford.name, ashford.time_zone, ashford.muted_categories) == (
+        "Ashford & Co Chartered Accountants",
+        "Europe/Dublin",
+        ["other"],
+    )
     assert client.get(change("organisation", baxter.pk)).status_code == 302
-    client.post(change("organisation", baxter.pk), {"muted_categories": ["accounts"], **members})
+    client.post(
+        change("organisation", baxter.pk), {"time_zone": "UTC", "muted_categories": ["accounts"], **members}
+    )
     baxter.refresh_from_db()
     assert baxter.muted_categories == []
 
@@ -206,3 +213,20 @@ def test_a_long_list_links_to_its_paginated_companies_instead_of_inlining_them(
     )
     assert response.status_code == 302
     assert ashford_list.entries.count() == 2
+
+
+def test_a_time_zone_that_does_not_exist_is_refused_with_the_reason(client, operator, ashford):
+    client.force_login(operator)
+    page = client.post(
+        change("organisation", ashford.pk),
+        {
+            "name": ashford.name,
+            "time_zone": "Mars/Olympus_Mons",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert page.status_code == 200
+    assert "is not a time zone name such as Europe/London" in page.content.decode()
+    ashford.refresh_from_db()
+    assert ashford.time_zone == "Europe/London"

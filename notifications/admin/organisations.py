@@ -37,7 +37,7 @@ class OrganisationForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = ["name", "muted_categories"]
+        fields = ["name", "time_zone", "muted_categories"]
 
 
 @admin.register(Organisation)
