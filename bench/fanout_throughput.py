@@ -103,10 +103,10 @@ def setup_database(orgs: int, members: int) -> None:
             (COMPANY,),
         )
         with conn.cursor().copy(
-            "COPY notifications_organisation (id, name, muted_categories, created_at) FROM STDIN"
+            "COPY notifications_organisation (id, name, time_zone, muted_categories, created_at) FROM STDIN"
         ) as cp:
             for org in range(1, orgs + 1):
-                cp.write_row((org, f"Practice {org:06d}", "[]", at))
+                cp.write_row((org, f"Practice {org:06d}", "Europe/London", "[]", at))
         with conn.cursor().copy(
             "COPY notifications_clientlist (id, organisation_id, name, description, created_at) FROM STDIN"
         ) as cp:
@@ -264,6 +264,8 @@ def enqueue(ids: list[int], one_job_each: bool) -> int:
 def worker_run(profile_to: Path | None = None) -> float:
     """Seconds from the start of one `rqworker default --burst` process to its exit."""
     command = [sys.executable, "manage.py", "rqworker", "default", "--burst"]
+    if os.environ.get("BENCH_WORKER_CLASS"):  # e.g. notifications.worker.WarmWorker (the Procfile's)
+        command += ["--worker-class", os.environ["BENCH_WORKER_CLASS"]]
     if profile_to:  # py-spy's collapsed stacks of the worker and the work-horses it forks
         command = [
             PY_SPY,

@@ -71,7 +71,8 @@ def setup_database(numbers: list[str]) -> None:
     manage("migrate", "-v0")
     with psycopg.connect(bench_database_url()) as conn:
         org = conn.execute(
-            "INSERT INTO notifications_organisation (name, created_at) VALUES ('Bench', now()) RETURNING id"
+            "INSERT INTO notifications_organisation (name, time_zone, muted_categories, created_at) "
+            "VALUES ('Bench', 'Europe/London', '[]', now()) RETURNING id"
         ).fetchone()[0]
         client_list = conn.execute(
             "INSERT INTO notifications_clientlist (organisation_id, name, description, created_at) "

@@ -22,6 +22,7 @@ from tests.streamkit import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 LATER = timedelta(hours=1)  # "the reconciler's next run, long after": every timeout has passed
+WORKER_CLASS = ("--worker-class", "notifications.worker.WarmWorker")  # as the Procfile runs it
 
 
 def test_with_redis_flushed_the_reconciler_loses_nothing_and_sends_nothing_twice(
@@ -73,7 +74,7 @@ def test_a_worker_killed_mid_job_then_reconciled_sends_each_email_exactly_once(
         EMAIL_BACKEND="tests.mailbackends.FileSinkBackend", TEST_MAIL_DIR=str(tmp_path), TEST_MAIL_DELAY="1.5"
     )
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "default", "--burst"],
+        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -92,7 +93,7 @@ def test_a_worker_killed_mid_job_then_reconciled_sends_each_email_exactly_once(
     result = reconcile(timezone.now() + LATER)
     assert (result.unstuck, result.deliveries) == (1, 3)
     rerun = subprocess.run(
-        [sys.executable, "manage.py", "rqworker", "default", "--burst"],
+        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
         cwd=ROOT,
         env=env | {"TEST_MAIL_DELAY": "0"},
         capture_output=True,

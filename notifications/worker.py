@@ -1,0 +1,33 @@
+"""The RQ worker class our `rqworker` processes run (Procfile: --worker-class).
+
+RQ's default worker forks a work-horse per job; whatever the parent has not loaded, every horse
+loads again. A job's first `reverse()` imports the URLconf (56-81 ms measured, BENCHMARKS.md) and
+its first email renders two templates from disk: loaded once here, before forking, every horse
+inherits them.
+"""
+
+from __future__ import annotations
+
+from rq import Worker
+
+
+def warm_up() -> None:
+    from django.template.loader import get_template
+    from django.urls import reverse
+
+    from . import delivery, fan_out, jobs  # noqa: F401  (the job code itself)
+
+    reverse("feed_home")  # imports the URLconf and builds the reverse lookup
+    for name in (
+        "email/notification.txt",
+        "email/notification.html",
+        "email/digest.txt",
+        "email/digest.html",
+    ):
+        get_template(name)
+
+
+class WarmWorker(Worker):
+    def work(self, *args, **kwargs):
+        warm_up()
+        return super().work(*args, **kwargs)
