@@ -10,6 +10,7 @@ from django.db import transaction
 
 from streams.watch_index import record_watch_changes
 
+from .backfill import queue_backfill
 from .client_csv import ClientRow
 from .models import ClientList, ClientListEntry, Company
 
@@ -81,6 +82,7 @@ def import_rows(
         batch_size=1000,
     )
     record_watch_changes(row.company_number for row in plan.new)
+    queue_backfill(row.company_number for row in plan.new)  # a job per 50 companies, after commit
     if plan.updated:
         entries = {
             e.company_id: e

@@ -1,7 +1,8 @@
-"""Tell the stream listener when a company joins or leaves a client list (see streams.watch_index).
+"""Tell the stream listener when a company joins or leaves a client list (see streams.watch_index),
+and queue backfill of a company that joins one (see notifications.backfill).
 
 Saves and deletes through the ORM, the admin included, pass here; bulk imports call
-record_watch_changes themselves (bulk_create sends no signals).
+record_watch_changes and queue_backfill themselves (bulk_create sends no signals).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.dispatch import receiver
 
 from streams.watch_index import record_watch_changes
 
+from .backfill import queue_backfill
 from .models import ClientListEntry
 
 
@@ -28,6 +30,7 @@ def entry_saved(sender, instance: ClientListEntry, **kwargs) -> None:
     previous = getattr(instance, "_previous_company_id", None)
     if previous != instance.company_id:
         record_watch_changes([n for n in (previous, instance.company_id) if n])
+        queue_backfill([instance.company_id])
 
 
 @receiver(post_delete, sender=ClientListEntry)

@@ -71,3 +71,78 @@ async def open_stream(
             wait = _retry_after(response)
             raise RateLimited(f"/{stream} answered 429 Too Many Requests (Retry-After {wait:g} s)", wait)
         raise StreamUnavailable(f"/{stream} answered {status}")
+
+
+# --- the public data REST API (backfill) --------------------------------------------------------
+
+API_USER_AGENT = "client-watch/1.0 (+backfill)"
+
+
+class ApiError(Exception):
+    """CH's REST API answered a request with something we cannot use."""
+
+
+class ApiUnauthorized(ApiError):
+    """401: the REST API key is wrong (or is a stream key). Retrying cannot help."""
+
+
+class ApiRateLimited(ApiError):
+    """429: past CH's limit for this key; `retry_after` seconds from its Retry-After header."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ApiUnavailable(ApiError):
+    """Any other status, a timeout or a dropped connection: worth a retry after a back-off."""
+
+
+def rest_client(base_url: str, key: str, *, timeout: float = 15.0) -> httpx.Client:
+    """A client for the REST API: HTTP Basic with the API key as user name and no password."""
+    return httpx.Client(
+        base_url=base_url,
+        auth=httpx.BasicAuth(key, ""),
+        timeout=timeout,
+        headers={"User-Agent": API_USER_AGENT, "Accept": "application/json"},
+        follow_redirects=False,
+    )
+
+
+def _get_json(client: httpx.Client, path: str, params: dict | None = None) -> dict | None:
+    """GET `path`: its JSON object on 200, None on 404, else an ApiError."""
+    try:
+        response = client.get(path, params=params)
+    except httpx.HTTPError as exc:
+        raise ApiUnavailable(f"{path}: {exc.__class__.__name__}: {exc}") from exc
+    status = response.status_code
+    if status == 404:
+        return None
+    if status == 401:
+        raise ApiUnauthorized(f"{path} answered 401 Unauthorized: check CH_API_KEY (a REST API key)")
+    if status == 429:
+        wait = _retry_after(response)
+        raise ApiRateLimited(f"{path} answered 429 Too Many Requests (Retry-After {wait:g} s)", wait)
+    if status != 200:
+        raise ApiUnavailable(f"{path} answered {status}")
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ApiUnavailable(f"{path} answered 200 with a body that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise ApiUnavailable(f"{path} answered 200 with JSON that is not an object")
+    return body
+
+
+def fetch_company_profile(client: httpx.Client, number: str) -> dict | None:
+    """GET /company/{number}: CH's company profile, or None when CH does not know the number."""
+    return _get_json(client, f"/company/{number}")
+
+
+def fetch_filing_history(client: httpx.Client, number: str, *, items: int = 25) -> list[dict] | None:
+    """The newest `items` filing-history items (one page, newest first), or None on 404."""
+    page = _get_json(client, f"/company/{number}/filing-history", {"items_per_page": str(items)})
+    if page is None:
+        return None
+    found = page.get("items") or []
+    return [item for item in found if isinstance(item, dict)]

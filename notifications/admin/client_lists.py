@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from streams.company_numbers import InvalidCompanyNumber, normalise_company_number
 
+from ..backfill import BACKFILL_OFF_MESSAGE, backfill_enabled
 from ..client_lists import ensure_companies
 from ..models import ClientList, ClientListEntry, Organisation
 from . import csv_views
@@ -78,6 +79,17 @@ class ClientListEntryInline(ScopedPermissions, admin.TabularInline):
         return entry.company.name if entry.pk else ""
 
 
+def warn_if_backfill_off(request) -> None:
+    """Say (once per page) that companies added get no baseline from CH without an API key."""
+    if backfill_enabled():
+        return
+    pending = messages.get_messages(request)
+    already = any(message.message == BACKFILL_OFF_MESSAGE for message in pending)
+    pending.used = False  # looking is not showing: the page still shows them
+    if not already:
+        messages.warning(request, BACKFILL_OFF_MESSAGE)
+
+
 def _scoped_organisations(request):
     if request.user.is_superuser:
         return Organisation.objects.all()
@@ -108,6 +120,8 @@ class ClientListAdmin(ScopedModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "inline_limit": INLINE_LIMIT}
+        if request.method == "GET":
+            warn_if_backfill_off(request)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):

@@ -132,6 +132,10 @@ class ImportView(ClientListView):
             f"Imported into {client_list.name}: {len(done.new)} added, {len(done.updated)} client "
             f"references updated, {len(done.unchanged)} already on the list unchanged.",
         )
+        if done.new:
+            from .client_lists import warn_if_backfill_off
+
+            warn_if_backfill_off(request)
         return HttpResponseRedirect(change_url)
 
 

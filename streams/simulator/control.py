@@ -9,6 +9,12 @@ POST /_sim/faults                    {"status": 401|416|429|503, "times": n, "re
                                      each with an optional "stream"
 GET  /_sim/connections               every connection attempt: stream, timepoint, status
 GET  /_sim/state                     newest and oldest timepoint per stream
+POST /_sim/companies                 {"companies": [{"profile": {...}, "filings": [...]}]}: what the
+                                     REST endpoints answer for those companies
+GET  /_sim/api                       REST requests answered, by status ({"statuses": {"429": n}}),
+                                     and the most ever inside one rate window ("peak")
+POST /_sim/api                       {"rate_limit": n, "rate_window": s}: change the REST rate
+                                     limit (the window of past requests is kept)
 """
 
 from __future__ import annotations
@@ -49,6 +55,30 @@ async def handle_control(sim, scope, path: str, query: dict, receive, send) -> N
             await respond(send, 400, {"error": str(exc)})
             return
         await respond(send, 200, {"ok": True})
+    elif parts == ["companies"] and method == "POST":
+        try:
+            spec = orjson.loads(await read_body(receive))
+            added = [sim.add_company(c["profile"], c.get("filings", [])) for c in spec["companies"]]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            await respond(send, 400, {"error": f"bad companies: {exc}"})
+            return
+        await respond(send, 200, {"added": len(added)})
+    elif parts == ["api"] and method == "POST":
+        try:
+            spec = orjson.loads(await read_body(receive))
+            limit = int(spec.get("rate_limit", sim.config.api_rate_limit))
+            window = float(spec.get("rate_window", sim.config.api_rate_window))
+            if limit < 1 or window <= 0:
+                raise ValueError("rate_limit must be at least 1 and rate_window above 0")
+        except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
+            await respond(send, 400, {"error": str(exc)})
+            return
+        sim.config.api_rate_limit, sim.config.api_rate_window = limit, window
+        await respond(send, 200, {"rate_limit": limit, "rate_window": window})
+    elif parts == ["api"]:
+        statuses = {str(status): count for status, count in sorted(sim.api_statuses.items())}
+        requests = sum(sim.api_statuses.values())
+        await respond(send, 200, {"requests": requests, "statuses": statuses, "peak": sim.api_peak})
     elif parts == ["connections"]:
         await respond(send, 200, {"connections": sim.connection_log})
     elif parts == ["state"]:

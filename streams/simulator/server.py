@@ -14,6 +14,7 @@ import binascii
 import logging
 import time
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -96,7 +97,9 @@ class Simulator:
         self.connection_log: list[dict] = []
         self.profiles: dict[str, dict] = {}
         self.filings: dict[str, dict[str, dict]] = {}
-        self.api_calls: deque = deque()
+        self.api_calls: deque = deque()  # when each REST request inside the rate window arrived
+        self.api_statuses: Counter = Counter()  # REST responses by status, 429s included
+        self.api_peak = 0  # the most REST requests ever inside one rate window
         self.closing = asyncio.Event()
         self.background: list = []  # producer coroutines started with the app (see chsim)
 
@@ -118,6 +121,14 @@ class Simulator:
             self.profiles[number] = data
         elif envelope.get("resource_kind") == "filing-history" and data.get("transaction_id"):
             self.filings.setdefault(number, {})[data["transaction_id"]] = data
+
+    def add_company(self, profile: dict, filings: Iterable[dict] = ()) -> str:
+        """Seed the REST view with a company CH knows (as if the streams had said it)."""
+        number = profile["company_number"]
+        self.profiles[number] = profile
+        for item in filings:
+            self.filings.setdefault(number, {})[item["transaction_id"]] = item
+        return number
 
     def add_lines(self, stream: str, body: bytes) -> list[int | None]:
         """NDJSON from the control API: envelopes get timepoints; anything else is sent as is."""
