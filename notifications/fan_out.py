@@ -3,7 +3,8 @@ email deliveries per preferences. Idempotent: a unique constraint per (organisat
 per (notification, user, channel), and events marked fanned out in the same transaction.
 
 The RQ job (jobs.fan_out) passes ids in; after commit the organisations' browsers get a live
-push and the delivery jobs are queued, ids only.
+push and the delivery jobs are queued, ids only. `watchers_of`, `notify` and `announce` are
+shared with the deadline reminders (deadlines.py), which make notifications without an event.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from streams.models import Event
@@ -46,8 +48,6 @@ class FanOutResult:
 
 def fan_out_events(event_ids: list[int]) -> FanOutResult:
     """Fan out those of the events not fanned out yet. Safe to run twice, or concurrently."""
-    from . import jobs, live  # (jobs imports this module)
-
     with transaction.atomic():
         # Another worker fanning out the same events holds their rows: skip them, it does them.
         events = list(
@@ -59,10 +59,7 @@ def fan_out_events(event_ids: list[int]) -> FanOutResult:
             return FanOutResult()
         result = _fan_out(events)
         Event.objects.filter(id__in=[e.id for e in events]).update(fanned_out_at=timezone.now())
-        if result.by_organisation:
-            transaction.on_commit(partial(live.push_new, result.by_organisation), robust=True)
-        if result.deliveries:
-            transaction.on_commit(partial(jobs.enqueue_deliveries, result.deliveries), robust=True)
+        announce(result)
     log.info(
         "fanned out %d events: %d notifications, %d email deliveries",
         result.events,
@@ -72,9 +69,19 @@ def fan_out_events(event_ids: list[int]) -> FanOutResult:
     return result
 
 
-def _fan_out(events: list[Event]) -> FanOutResult:
-    result = FanOutResult(events=len(events))
-    numbers = {e.company_number for e in events}
+def announce(result: FanOutResult) -> None:
+    """After the current transaction commits: the live push to the organisations' browsers and
+    the delivery jobs (ids only). Call inside the transaction that made the notifications."""
+    from . import jobs, live  # (jobs imports this module)
+
+    if result.by_organisation:
+        transaction.on_commit(partial(live.push_new, result.by_organisation), robust=True)
+    if result.deliveries:
+        transaction.on_commit(partial(jobs.enqueue_deliveries, result.deliveries), robust=True)
+
+
+def watchers_of(numbers) -> dict[str, dict[int, list[str]]]:
+    """{company number: {organisation id: the practice's references for it}} over every list."""
     watchers: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for number, org_id, reference in ClientListEntry.objects.filter(company_id__in=numbers).values_list(
         "company_id", "client_list__organisation_id", "client_reference"
@@ -82,8 +89,17 @@ def _fan_out(events: list[Event]) -> FanOutResult:
         refs = watchers[number][org_id]
         if reference and reference not in refs:
             refs.append(reference)
-    org_ids = {org for by_org in watchers.values() for org in by_org}
-    muted = dict(Organisation.objects.filter(id__in=org_ids).values_list("id", "muted_categories"))
+    return watchers
+
+
+def muted_categories(org_ids) -> dict[int, list[str]]:
+    return dict(Organisation.objects.filter(id__in=org_ids).values_list("id", "muted_categories"))
+
+
+def _fan_out(events: list[Event]) -> FanOutResult:
+    numbers = {e.company_number for e in events}
+    watchers = watchers_of(numbers)
+    muted = muted_categories({org for by_org in watchers.values() for org in by_org})
     names = dict(Company.objects.filter(company_number__in=numbers).values_list("company_number", "name"))
 
     rows = []
@@ -111,17 +127,25 @@ def _fan_out(events: list[Event]) -> FanOutResult:
                     published_at=event.published_at,
                 )
             )
+    # Ours: the events are locked by this transaction and were not fanned out, so every
+    # notification of theirs was made just now.
+    result = notify(rows, Notification.objects.filter(event_id__in=[e.id for e in events]))
+    result.events = len(events)
+    return result
+
+
+def notify(rows: list[Notification], made: QuerySet[Notification]) -> FanOutResult:
+    """Store the notifications (a duplicate is skipped), then for those the queryset `made`
+    selects (the caller's: made in this transaction) a read-state row per active member and an
+    email delivery per member whose preferences say "at once". Call inside a transaction, then
+    `announce` the result."""
+    result = FanOutResult()
     if not rows:
         return result
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BULK)
-    # Ours: the events are locked by this transaction and were not fanned out, so every
-    # notification of theirs was made just now.
-    notifications = list(
-        Notification.objects.filter(event_id__in=[e.id for e in events]).values_list(
-            "id", "organisation_id", "category", "severity"
-        )
-    )
+    notifications = list(made.values_list("id", "organisation_id", "category", "severity"))
     result.notifications = len(notifications)
+    org_ids = {org_id for _, org_id, _, _ in notifications}
 
     members: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for org_id, user_id, email in Membership.objects.filter(

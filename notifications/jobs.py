@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+from datetime import timedelta
 
 import django_rq
 from rq import Retry
@@ -18,6 +20,8 @@ FAN_OUT_QUEUE = "default"
 DELIVERY_QUEUE = "default"
 FAN_OUT_CHUNK = 500  # event ids per job: one job per batch, never one per event
 DELIVERY_CHUNK = 100  # deliveries per job: never one job per email
+BACKFILL_QUEUE = "default"
+BACKFILL_CHUNK = 50  # companies per backfill job (two CH requests each): 2,000 companies, 40 jobs
 RETRY = Retry(max=5, interval=[5, 15, 60, 300, 900])
 
 _queues: dict[tuple[int, str], object] = {}
@@ -70,6 +74,33 @@ def deliver(delivery_ids: list[int]) -> int:
     return len(outcome.sent)
 
 
+def enqueue_backfill(numbers: list[str]) -> None:
+    """Queue backfill from CH's REST API. Called after the transaction that listed them commits."""
+    _enqueue_chunks(BACKFILL_QUEUE, backfill, numbers, BACKFILL_CHUNK, RETRY)
+
+
+def backfill(numbers: list[str]) -> int:
+    """Fetch profile and filings of companies just added to lists; how many were recorded. What
+    the rate limit does not allow soon is queued again for when it does (through rq-scheduler)."""
+    from streams.client import ApiUnauthorized
+
+    from .backfill import backfill_companies
+
+    try:
+        outcome = backfill_companies(numbers)
+    except ApiUnauthorized as exc:  # retrying cannot help; the companies stay un-backfilled
+        log.error("backfill of %d companies given up: %s", len(numbers), exc)
+        return 0
+    if outcome.later:
+        # Jitter, so jobs parked on the same full window do not all wake at the same moment.
+        wait = timedelta(seconds=outcome.retry_in + random.uniform(1, 10))  # noqa: S311
+        job = django_rq.get_scheduler(BACKFILL_QUEUE).enqueue_in(wait, backfill, outcome.later)
+        job.retries_left, job.retry_intervals = RETRY.max, RETRY.intervals
+        job.save()
+        log.info("backfill: %d companies queued again in %.0f s", len(outcome.later), wait.total_seconds())
+    return len(outcome.done) + len(outcome.not_found)
+
+
 def reconcile() -> None:
     from .reconcile import reconcile as run
 
@@ -88,3 +119,10 @@ def trim_old_data() -> None:
     from .retention import trim
 
     trim()
+
+
+def send_deadline_reminders() -> int:
+    """Daily: reminders of accounts and confirmation statement deadlines, each stage once."""
+    from .deadlines import send_deadline_reminders as run
+
+    return run().notifications

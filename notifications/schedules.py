@@ -33,6 +33,10 @@ def schedules() -> list[Schedule]:
         # Hourly: each practice's digest goes at DIGEST_HOUR in its own time zone.
         Schedule("clientwatch-digests", "notifications.jobs.queue_digests", cron="0 * * * *"),
         Schedule("clientwatch-retention", "notifications.jobs.trim_old_data", cron=settings.RETENTION_CRON),
+        # Daily, early in the UK's morning; a missed day's reminders go the next day.
+        Schedule(
+            "clientwatch-deadline-reminders", "notifications.jobs.send_deadline_reminders", cron="0 7 * * *"
+        ),
     ]
 
 

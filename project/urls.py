@@ -26,6 +26,7 @@ urlpatterns = [
         notification_views.mark_read,
         name="feed_read",
     ),
+    path("deadlines/<int:organisation_id>/", notification_views.deadlines_page, name="deadlines"),
     path("preferences/", notification_views.preferences, name="preferences"),
     path("preferences/resume-email/", notification_views.resume_email, name="resume_email"),
     path("email/unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),

@@ -1,12 +1,15 @@
-"""Pages for members (the admin is for staff): the feed, email preferences, the unsubscribe link."""
+"""Pages for members (the admin is for staff): the feed, deadlines, email preferences, the
+unsubscribe link."""
 
 from __future__ import annotations
 
+from .deadlines import deadlines_page
 from .feed import feed_api, feed_home, feed_page, mark_all_read, mark_read
 from .preferences import preferences, resume_email
 from .unsubscribe import unsubscribe
 
 __all__ = [
+    "deadlines_page",
     "feed_api",
     "feed_home",
     "feed_page",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .env import database_from_url, env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -120,6 +122,20 @@ DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
 RECONCILE_EVENT_AFTER_SECONDS = env_int("RECONCILE_EVENT_AFTER_SECONDS", 60, minimum=0)
 RECONCILE_DELIVERY_AFTER_SECONDS = env_int("RECONCILE_DELIVERY_AFTER_SECONDS", 300, minimum=0)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 17, minimum=0, maximum=23)  # in each organisation's time zone
+
+
+def _reminder_days() -> list[int]:
+    """Days before an accounts or confirmation statement deadline that a reminder goes out."""
+    raw = env_list("DEADLINE_REMINDER_DAYS", ["30", "7", "1"])
+    if not all(item.isdigit() and int(item) <= 366 for item in raw):
+        raise ImproperlyConfigured(
+            "DEADLINE_REMINDER_DAYS must be whole numbers of days (0 to 366) separated by commas, "
+            f"such as 30,7,1, not {','.join(raw)!r}"
+        )
+    return sorted({int(item) for item in raw}, reverse=True)
+
+
+DEADLINE_REMINDER_DAYS = _reminder_days()
 # Retention: what is older than this is deleted nightly, in batches; and each organisation keeps at
 # most RETENTION_MAX_PER_ORGANISATION notifications. Checkpoints, gaps and profiles are kept.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 90, minimum=1)
@@ -145,6 +161,9 @@ CH_STREAM_URL = env_str("CH_STREAM_URL", "http://127.0.0.1:8765").rstrip("/")
 CH_STREAM_KEY = env_secret("CH_STREAM_KEY", "simulator-stream-key")
 CH_API_URL = env_str("CH_API_URL", "http://127.0.0.1:8765").rstrip("/")
 CH_API_KEY = env_secret("CH_API_KEY", "")
+# CH's REST limit per key (600 requests per 5 minutes); backfill never sends past it.
+CH_API_RATE_LIMIT = env_int("CH_API_RATE_LIMIT", 600, minimum=1)
+CH_API_RATE_WINDOW = env_int("CH_API_RATE_WINDOW", 300, minimum=1)  # seconds
 
 # The largest client-list CSV the admin accepts, in bytes.
 CLIENT_CSV_MAX_BYTES = env_int("CLIENT_CSV_MAX_BYTES", 5_000_000, minimum=1_000)

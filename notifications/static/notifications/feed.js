@@ -41,7 +41,7 @@
     if (item.client_references && item.client_references.length) {
       meta.append(el("span", "", "Your ref: " + item.client_references.join(", ")));
     }
-    meta.append(el("span", "", "Published " + (item.published_display || "(not given)")));
+    if (item.published_display) meta.append(el("span", "", "Published " + item.published_display));
     li.append(meta, el("h2", "", item.title));
     if (item.body) li.append(el("p", "body", item.body));
     const links = el("ul", "links");
