@@ -16,10 +16,14 @@ from django.utils import timezone
 
 from streams.models import Event
 
-from .models import Delivery
+from .models import ClientListEntry, Delivery
 
 log = logging.getLogger(__name__)
 LIMIT = 50_000  # per run: a backlog bigger than this is taken over the next minutes
+
+
+BACKFILL_EVERY = 3600  # seconds: a backlog at CH's rate limit can take hours; no need to pile on jobs
+BACKFILL_AFTER = timedelta(hours=1)
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Reconciled:
     events: int = 0
     deliveries: int = 0
     unstuck: int = 0
+    backfills: int = 0
 
 
 def reconcile(now=None) -> Reconciled:
@@ -65,11 +70,32 @@ def reconcile(now=None) -> Reconciled:
     if delivery_ids:
         jobs.enqueue_deliveries(delivery_ids)
         result.deliveries = len(delivery_ids)
-    if result.events or result.deliveries or result.unstuck:
+    result.backfills = _reconcile_backfill(now)
+    if result.events or result.deliveries or result.unstuck or result.backfills:
         log.warning(
-            "reconciler: queued %d events for fan-out and %d deliveries again; %d stuck deliveries released",
+            "reconciler: queued %d events for fan-out, %d deliveries and %d backfills again; "
+            "%d stuck deliveries released",
             result.events,
             result.deliveries,
+            result.backfills,
             result.unstuck,
         )
     return result
+
+
+def _reconcile_backfill(now) -> int:
+    """Companies on a list for an hour and still without a baseline (a lost job, a key set only
+    later): queued again, at most hourly (each backfill job skips what is done meanwhile)."""
+    from .backfill import backfill_enabled, queue_backfill
+    from .jobs import queue
+
+    if not backfill_enabled():
+        return 0
+    if not queue("default").connection.set("clientwatch:reconcile:backfill", "1", nx=True, ex=BACKFILL_EVERY):
+        return 0
+    numbers = list(
+        ClientListEntry.objects.filter(company__backfilled_at=None, added_at__lt=now - BACKFILL_AFTER)
+        .values_list("company_id", flat=True)
+        .distinct()[:LIMIT]
+    )
+    return queue_backfill(numbers) if numbers else 0

@@ -276,3 +276,23 @@ def test_without_an_api_key_nothing_is_queued_and_the_admin_says_so(
 
     change_page = client.get(reverse("admin:notifications_clientlist_change", args=[ashford_list.pk]))
     assert BACKFILL_OFF_MESSAGE in change_page.content.decode()
+
+
+def test_a_company_left_without_a_baseline_is_backfilled_by_the_reconciler_at_most_hourly(
+    api, ashford_list, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.reconcile import reconcile
+
+    seed(api, [(profile("09876543", "Green Leaf Cafe Ltd")["data"], filings_of("09876543", 3))])
+    # ashford_list's companies were added before backfill was on: no job was ever queued for them
+    later = timezone.now() + timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reconcile(later).backfills == 2
+        assert reconcile(later).backfills == 0  # not again within the hour
+    run_jobs()
+    assert Company.objects.get(pk="09876543").recent_filings
+    assert Company.objects.filter(backfilled_at=None).count() == 0  # SC123456 unknown to CH: recorded

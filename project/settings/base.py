@@ -9,9 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
-from .env import database_from_url, env_bool, env_int, env_list, env_secret, env_str
+from .env import database_from_url, env_bool, env_int, env_int_list, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -124,18 +122,11 @@ RECONCILE_DELIVERY_AFTER_SECONDS = env_int("RECONCILE_DELIVERY_AFTER_SECONDS", 3
 DIGEST_HOUR = env_int("DIGEST_HOUR", 17, minimum=0, maximum=23)  # in each organisation's time zone
 
 
-def _reminder_days() -> list[int]:
-    """Days before an accounts or confirmation statement deadline that a reminder goes out."""
-    raw = env_list("DEADLINE_REMINDER_DAYS", ["30", "7", "1"])
-    if not all(item.isdigit() and int(item) <= 366 for item in raw):
-        raise ImproperlyConfigured(
-            "DEADLINE_REMINDER_DAYS must be whole numbers of days (0 to 366) separated by commas, "
-            f"such as 30,7,1, not {','.join(raw)!r}"
-        )
-    return sorted({int(item) for item in raw}, reverse=True)
-
-
-DEADLINE_REMINDER_DAYS = _reminder_days()
+# Days before an accounts or confirmation statement deadline that a reminder goes out (and once
+# overdue), largest first.
+DEADLINE_REMINDER_DAYS = sorted(
+    set(env_int_list("DEADLINE_REMINDER_DAYS", [30, 7, 1], minimum=0, maximum=366)), reverse=True
+)
 # Retention: what is older than this is deleted nightly, in batches; and each organisation keeps at
 # most RETENTION_MAX_PER_ORGANISATION notifications. Checkpoints, gaps and profiles are kept.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 90, minimum=1)

@@ -48,6 +48,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
     return value
 
 
+def env_int_list(name: str, default: list[int], *, minimum: int, maximum: int) -> list[int]:
+    """Whole numbers separated by commas ("30,7,1"), each within [minimum, maximum]."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return list(default)
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items or not all(item.isdigit() and minimum <= int(item) <= maximum for item in items):
+        raise ImproperlyConfigured(
+            f"{name} must be whole numbers from {minimum} to {maximum} separated by commas, not {raw!r}"
+        )
+    return [int(item) for item in items]
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
