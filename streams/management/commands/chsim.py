@@ -136,6 +136,10 @@ class Command(BaseCommand):
                 duplicate_share=opts["duplicate_share"],
                 noop_share=opts["noop_share"],
             )
+            for number in watched:  # the REST endpoints (backfill) know the watched companies at once
+                current = generator.profile(number)
+                if current is not None:
+                    sim.add_company(current, generator.filing_history(number))
             sim.background.append(
                 generate(
                     sim,
