@@ -114,6 +114,13 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "feed_home"
 
+# /readyz: the streams the listener should be running, and how old their last heartbeat may be.
+READY_STREAMS = env_list(
+    "READY_STREAMS",
+    ["filings", "companies", "officers", "persons-with-significant-control", "charges", "insolvency-cases"],
+)
+READY_HEARTBEAT_SECONDS = env_int("READY_HEARTBEAT_SECONDS", 120, minimum=1)
+
 # Delivery: attempts before a transiently failing email is given up, and when the reconciler
 # takes work whose job was lost (Redis flushed, a worker killed) and queues it again.
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
