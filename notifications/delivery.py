@@ -63,18 +63,30 @@ def deliver_one(delivery_id: int) -> str:
     try:
         message_id = TRANSPORTS[delivery.channel]().send(delivery)
     except PermanentDeliveryError as exc:
-        log.warning("delivery %s failed for good: %s", delivery.id, exc)
+        log.warning("delivery %s failed for good: %s", delivery.id, exc, extra={"delivery_id": delivery.id})
         return _finish(delivery, Status.FAILED, str(exc), "failed")
     except Exception as exc:  # TransientDeliveryError, or a bug: tried again, but not for ever
         if not isinstance(exc, TransientDeliveryError):
             log.exception("delivery %s: unexpected error", delivery.id)
         error = f"{type(exc).__name__}: {exc}"
         if delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-            log.warning("delivery %s given up after %d attempts: %s", delivery.id, delivery.attempts, error)
+            log.warning(
+                "delivery %s given up after %d attempts: %s",
+                delivery.id,
+                delivery.attempts,
+                error,
+                extra={"delivery_id": delivery.id},
+            )
             return _finish(
                 delivery, Status.FAILED, f"gave up after {delivery.attempts} attempts: {error}", "failed"
             )
-        log.info("delivery %s: attempt %d failed, will retry: %s", delivery.id, delivery.attempts, error)
+        log.info(
+            "delivery %s: attempt %d failed, will retry: %s",
+            delivery.id,
+            delivery.attempts,
+            error,
+            extra={"delivery_id": delivery.id},
+        )
         return _finish(delivery, Status.PENDING, error, "retry", retry_at=now + backoff(delivery.attempts))
     Delivery.objects.filter(id=delivery.id, status=Status.SENDING).update(
         status=Status.SENT,

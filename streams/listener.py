@@ -98,12 +98,15 @@ class StreamWorker:
                         "newest event. Events in between were never seen: see Streams > gaps in the admin.",
                         self.stream,
                         self.committed,
+                        extra={"stream": self.stream, "timepoint": self.committed},
                     )
                     self.gap_from, self.committed, self.seen = self.committed, None, None
                 except ch.RateLimited as exc:
                     wait = exc.retry_after
                     self.status.error(str(exc))
-                    log.warning("%s: %s; waiting %.0f s", self.stream, exc, wait)
+                    log.warning(
+                        "%s: %s; waiting %.0f s", self.stream, exc, wait, extra={"stream": self.stream}
+                    )
                 except (ch.StreamError, httpx.HTTPError, OSError, _DatabaseFailed) as exc:
                     failures += 1
                     wait = self._backoff(failures)
@@ -131,7 +134,12 @@ class StreamWorker:
         received_before = self.status.received
         async with ch.open_stream(http, self.stream, self.committed) as response:
             self.status.connected()
-            log.info("%s: connected from timepoint %s", self.stream, self.committed)
+            log.info(
+                "%s: connected from timepoint %s",
+                self.stream,
+                self.committed,
+                extra={"stream": self.stream, "timepoint": self.committed},
+            )
             reader = asyncio.ensure_future(self._read_body(response))
             stopper = asyncio.ensure_future(stop.wait())
             try:
@@ -262,6 +270,7 @@ class StreamWorker:
                 after if after is not None else self.seen,
                 line[:200],
                 f" [{count} so far]" if count > 10 else "",
+                extra={"stream": self.stream, "timepoint": after if after is not None else self.seen},
             )
 
     # --- committing -------------------------------------------------------------------------

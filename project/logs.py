@@ -1,0 +1,64 @@
+"""Log lines for people (plain) or for a log pipeline (LOG_FORMAT=json), and never a secret.
+
+Context given as `extra=` (stream, timepoint, event_id, organisation_id, delivery_id,
+company_number, ...) becomes fields of the JSON line. The redacting filter, on every handler,
+replaces the configured secrets (stream key, API keys, ESP credentials, SECRET_KEY) with "***" and
+writes email addresses as their domain only, in messages and tracebacks alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+
+import orjson
+
+CONTEXT = ("stream", "timepoint", "event_id", "organisation_id", "delivery_id", "company_number", "job_id")
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return _EMAIL.sub(r"***@\1", text)
+
+
+def _secrets() -> tuple[str, ...]:
+    from django.conf import settings
+
+    values = [settings.SECRET_KEY, settings.CH_STREAM_KEY, settings.CH_API_KEY, *settings.ANYMAIL.values()]
+    # Long enough to be a credential (not "1" or "true"), longest first so one never hides another.
+    return tuple(sorted({str(v) for v in values if v and len(str(v)) >= 6}, key=len, reverse=True))
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            secrets = _secrets()
+        except Exception:  # settings not ready yet (very early start-up): emails still redacted
+            secrets = ()
+        record.msg = redact(record.getMessage(), secrets)
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), secrets)
+            record.exc_info = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "process": record.process,
+        }
+        for key in CONTEXT:
+            value = getattr(record, key, None)
+            if value is not None:
+                line[key] = value
+        if record.exc_text or record.exc_info:
+            line["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
