@@ -7,11 +7,16 @@ Pushes carry notification ids only; the page fetches what its user may see over 
 
 from __future__ import annotations
 
+import logging
+
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .feed import is_member
-from .live import group_name
+from .live import group_name, mark_socket, unmark_socket
+
+log = logging.getLogger(__name__)
 
 NOT_LOGGED_IN = 4401
 NOT_A_MEMBER = 4403
@@ -31,15 +36,24 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = group_name(organisation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._count(mark_socket)
         await self.accept()
 
     async def disconnect(self, code):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._count(unmark_socket)
 
     async def receive_json(self, content, **kwargs):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+            await self._count(mark_socket)
+
+    async def _count(self, step) -> None:
+        try:
+            await sync_to_async(step, thread_sensitive=False)(self.channel_name)
+        except Exception as exc:  # the count is for the metrics only: never drop a socket for it
+            log.warning("could not record the socket for the metrics: %s", exc)
 
     async def notifications_new(self, message):
         await self.send_json({"type": "new", "ids": message.get("ids", [])})

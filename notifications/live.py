@@ -33,3 +33,24 @@ def push_new(by_organisation: dict[int, list[int]]) -> None:
 async def _send_all(layer, by_organisation: dict[int, list[int]]) -> None:
     for organisation_id, ids in by_organisation.items():
         await layer.group_send(group_name(organisation_id), {"type": "notifications.new", "ids": sorted(ids)})
+
+
+# Connected feed pages, for the metrics: a key per socket that expires if its process dies
+# (the page pings every 25 s, each ping renews it).
+SOCKET_TTL = 90
+
+
+def mark_socket(channel_name: str) -> None:
+    import django_rq
+
+    from project.metrics import WS_KEY_PREFIX
+
+    django_rq.get_connection("default").set(f"{WS_KEY_PREFIX}{channel_name}", "1", ex=SOCKET_TTL)
+
+
+def unmark_socket(channel_name: str) -> None:
+    import django_rq
+
+    from project.metrics import WS_KEY_PREFIX
+
+    django_rq.get_connection("default").delete(f"{WS_KEY_PREFIX}{channel_name}")

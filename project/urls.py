@@ -6,11 +6,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from notifications import views as notification_views
-from project import health
+from project import health, metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # Provider webhooks: /anymail/<esp>/tracking/, basic auth from ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("anymail.urls")),

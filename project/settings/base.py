@@ -122,6 +122,8 @@ READY_STREAMS = env_list(
     ["filings", "companies", "officers", "persons-with-significant-control", "charges", "insolvency-cases"],
 )
 READY_HEARTBEAT_SECONDS = env_int("READY_HEARTBEAT_SECONDS", 120, minimum=1)
+# /metrics: when set, scrapers must send "Authorization: Bearer <token>".
+METRICS_TOKEN = env_secret("METRICS_TOKEN", "")
 
 # Delivery: attempts before a transiently failing email is given up, and when the reconciler
 # takes work whose job was lost (Redis flushed, a worker killed) and queues it again.

@@ -1,0 +1,144 @@
+"""Prometheus metrics at /metrics, read at scrape time from the shared record (PostgreSQL) and
+transport (Redis), so the listener's, the workers' and every web process's numbers are one view
+whichever host they run on, with nothing to aggregate between processes.
+
+- streams: events received, matched and skipped by reason (the listener's counters, written
+  every 2 s), last timepoint, lag (now minus the last event's published_at), connected,
+  reconnects, gaps;
+- notifications created (the id sequence: monotonic, whatever retention deletes);
+- deliveries by channel and status; delivery latency (notification made -> sent) over the last
+  15 minutes, as quantiles;
+- RQ: jobs waiting per queue, failed jobs;
+- WebSocket clients connected (each live socket holds a key in Redis that expires if its
+  process dies).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import Count, Max
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+WS_KEY_PREFIX = "clientwatch:ws:"
+LATENCY_WINDOW = timedelta(minutes=15)
+
+
+class ClientWatchCollector:
+    def collect(self):
+        yield from _streams()
+        yield from _notifications()
+        yield from _queues()
+        yield _websockets()
+
+
+def _streams():
+    from streams.models import StreamGap, StreamState
+
+    received = CounterMetricFamily("clientwatch_stream_events_received", "Events read", labels=["stream"])
+    matched = CounterMetricFamily(
+        "clientwatch_stream_events_matched", "Events about a watched company", labels=["stream"]
+    )
+    skipped = CounterMetricFamily(
+        "clientwatch_stream_lines_skipped", "Lines skipped, by reason", labels=["stream", "reason"]
+    )
+    timepoint = GaugeMetricFamily("clientwatch_stream_last_timepoint", "Checkpoint", labels=["stream"])
+    lag = GaugeMetricFamily(
+        "clientwatch_stream_lag_seconds", "Now minus the last event's published_at", labels=["stream"]
+    )
+    connected = GaugeMetricFamily("clientwatch_stream_connected", "1 when connected", labels=["stream"])
+    reconnects = CounterMetricFamily("clientwatch_stream_reconnects", "Reconnections", labels=["stream"])
+    gaps = CounterMetricFamily("clientwatch_stream_gaps", "Gaps recorded after a 416", labels=["stream"])
+    now = timezone.now()
+    for state in StreamState.objects.all():
+        counters = state.counters or {}
+        received.add_metric([state.stream], counters.get("received", 0))
+        matched.add_metric([state.stream], counters.get("matched", 0))
+        for key, value in counters.items():
+            if key.startswith("skipped_"):
+                skipped.add_metric([state.stream, key.removeprefix("skipped_")], value)
+        if state.timepoint is not None:
+            timepoint.add_metric([state.stream], state.timepoint)
+        if state.last_published_at:
+            lag.add_metric([state.stream], max(0.0, (now - state.last_published_at).total_seconds()))
+        connected.add_metric([state.stream], 1 if state.connected else 0)
+        reconnects.add_metric([state.stream], state.reconnects)
+    for stream, count in StreamGap.objects.values_list("stream").annotate(n=Count("id")):
+        gaps.add_metric([stream], count)
+    yield from (received, matched, skipped, timepoint, lag, connected, reconnects, gaps)
+
+
+def _notifications():
+    from notifications.models import Delivery, Notification
+
+    created = CounterMetricFamily("clientwatch_notifications_created", "Notifications made (all time)")
+    created.add_metric([], Notification.objects.aggregate(n=Max("id"))["n"] or 0)
+    yield created
+    deliveries = GaugeMetricFamily(
+        "clientwatch_deliveries", "Delivery rows by channel and status", labels=["channel", "status"]
+    )
+    for channel, status, count in Delivery.objects.values_list("channel", "status").annotate(n=Count("id")):
+        deliveries.add_metric([channel, status], count)
+    yield deliveries
+    if connection.vendor == "postgresql":
+        latency = GaugeMetricFamily(
+            "clientwatch_delivery_latency_seconds",
+            "Notification made to email sent, over the last 15 minutes",
+            labels=["quantile"],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY "
+                "extract(epoch FROM d.sent_at - n.created_at)) FROM notifications_delivery d "
+                "JOIN notifications_notification n ON n.id = d.notification_id WHERE d.sent_at >= %s",
+                [timezone.now() - LATENCY_WINDOW],
+            )
+            quantiles = cursor.fetchone()[0]
+        for q, value in zip(("0.5", "0.95", "0.99"), quantiles or (), strict=False):
+            if value is not None:
+                latency.add_metric([q], float(value))
+        yield latency
+
+
+def _queues():
+    import django_rq
+    from django.conf import settings
+    from rq.registry import FailedJobRegistry
+
+    waiting = GaugeMetricFamily("clientwatch_rq_jobs_waiting", "Jobs waiting in a queue", labels=["queue"])
+    failed = GaugeMetricFamily("clientwatch_rq_jobs_failed", "Jobs in the failed registry", labels=["queue"])
+    for name in settings.RQ_QUEUES:
+        queue = django_rq.get_queue(name)
+        waiting.add_metric([name], queue.count)
+        failed.add_metric([name], FailedJobRegistry(queue=queue).count)
+    yield from (waiting, failed)
+
+
+def _websockets():
+    import django_rq
+
+    redis = django_rq.get_connection("default")
+    count = sum(1 for _ in redis.scan_iter(match=f"{WS_KEY_PREFIX}*", count=1000))
+    gauge = GaugeMetricFamily("clientwatch_websocket_clients", "Feed pages connected now")
+    gauge.add_metric([], count)
+    return gauge
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    from django.conf import settings
+
+    token = settings.METRICS_TOKEN
+    if token and not constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        return HttpResponse(
+            "metrics need the bearer token (METRICS_TOKEN)\n", status=401, content_type="text/plain"
+        )
+    registry = CollectorRegistry()
+    registry.register(ClientWatchCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
