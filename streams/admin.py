@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html_join
 
-from .models import Event, StreamGap, StreamState
+from .models import Event, OperationsOverview, StreamGap, StreamState
 
 
 class OperatorReadOnly(admin.ModelAdmin):
@@ -26,6 +26,23 @@ class OperatorReadOnly(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OperationsOverview)
+class OperationsOverviewAdmin(OperatorReadOnly):
+    """One page: streams, queues (linking to django-rq's dashboard), failed deliveries of the last
+    day, bounced addresses."""
+
+    def changelist_view(self, request, extra_context=None):
+        from django.core.exceptions import PermissionDenied
+        from django.template.response import TemplateResponse
+
+        from .operations import overview
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), **overview(), "title": "Operations overview"}
+        return TemplateResponse(request, "admin/operations.html", context)
 
 
 @admin.register(StreamState)

@@ -124,3 +124,13 @@ class WatchChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_number} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OperationsOverview(StreamState):
+    """The admin's one-page operator view (streams, queues, failed deliveries, bounced addresses):
+    a proxy so the admin can list it; it stores nothing of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "operations overview"
+        verbose_name_plural = "operations overview"
