@@ -65,6 +65,10 @@ def fan_out_events(event_ids: list[int]) -> FanOutResult:
         result.events,
         result.notifications,
         len(result.deliveries),
+        extra={
+            "event_ids": [e.id for e in events][:100],
+            "organisation_ids": sorted(result.by_organisation)[:100],
+        },
     )
     return result
 

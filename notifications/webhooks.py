@@ -104,4 +104,5 @@ def record_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **
         len(found),
         status,
         "; address suppressed" if reason and address else "",
+        extra={"delivery_ids": [row[0] for row in found][:100]},
     )

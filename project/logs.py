@@ -14,7 +14,17 @@ from datetime import UTC, datetime
 
 import orjson
 
-CONTEXT = ("stream", "timepoint", "event_id", "organisation_id", "delivery_id", "company_number", "job_id")
+CONTEXT = (
+    "stream",
+    "timepoint",
+    "event_id",
+    "event_ids",
+    "organisation_id",
+    "organisation_ids",
+    "delivery_id",
+    "delivery_ids",
+    "company_number",
+)
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
