@@ -90,7 +90,18 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
         if not path:
             raise ImproperlyConfigured("DATABASE_URL sqlite:/// needs a file path")
         name = Path(path) if Path(path).is_absolute() else base_dir / path
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(name)}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(name),
+            # `make run` has five processes writing to one file: write-ahead logging lets readers and
+            # a writer go on together, IMMEDIATE transactions take the write lock up front (a
+            # read-then-write transaction cannot be refused halfway), and a writer waits its turn.
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
     if parts.scheme in ("postgres", "postgresql"):
         name = unquote(parts.path.lstrip("/"))
         if not name:
