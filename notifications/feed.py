@@ -19,6 +19,17 @@ PAGE_SIZE = 25
 API_LIMIT = 200
 
 
+def feed_url(notification_id: int | None = None, organisation_id: int | None = None) -> str:
+    """The feed's absolute address (for emails): the notification's organisation, at the item."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    url = settings.SITE_URL + (
+        reverse("feed", args=[organisation_id]) if organisation_id else reverse("feed_home")
+    )
+    return f"{url}#n{notification_id}" if notification_id else url
+
+
 def organisations_for(user) -> list[Organisation]:
     if not user.is_authenticated:
         return []

@@ -38,19 +38,16 @@ async def _send_all(layer, by_organisation: dict[int, list[int]]) -> None:
 # Connected feed pages, for the metrics: a key per socket that expires if its process dies
 # (the page pings every 25 s, each ping renews it).
 SOCKET_TTL = 90
+SOCKET_KEY_PREFIX = "clientwatch:ws:"  # project/metrics.py counts these keys
 
 
 def mark_socket(channel_name: str) -> None:
     import django_rq
 
-    from project.metrics import WS_KEY_PREFIX
-
-    django_rq.get_connection("default").set(f"{WS_KEY_PREFIX}{channel_name}", "1", ex=SOCKET_TTL)
+    django_rq.get_connection("default").set(f"{SOCKET_KEY_PREFIX}{channel_name}", "1", ex=SOCKET_TTL)
 
 
 def unmark_socket(channel_name: str) -> None:
     import django_rq
 
-    from project.metrics import WS_KEY_PREFIX
-
-    django_rq.get_connection("default").delete(f"{WS_KEY_PREFIX}{channel_name}")
+    django_rq.get_connection("default").delete(f"{SOCKET_KEY_PREFIX}{channel_name}")

@@ -25,11 +25,3 @@ def user_id_for(token: str) -> int | None:
 
 def unsubscribe_url(user_id: int) -> str:
     return settings.SITE_URL + reverse("unsubscribe", args=[make_token(user_id)])
-
-
-def feed_url(notification_id: int | None = None, organisation_id: int | None = None) -> str:
-    """The feed (of the notification's organisation), at the notification."""
-    url = settings.SITE_URL + (
-        reverse("feed", args=[organisation_id]) if organisation_id else reverse("feed_home")
-    )
-    return f"{url}#n{notification_id}" if notification_id else url

@@ -26,7 +26,6 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-WS_KEY_PREFIX = "clientwatch:ws:"
 LATENCY_WINDOW = timedelta(minutes=15)
 
 
@@ -123,8 +122,10 @@ def _queues():
 def _websockets():
     import django_rq
 
+    from notifications.live import SOCKET_KEY_PREFIX
+
     redis = django_rq.get_connection("default")
-    count = sum(1 for _ in redis.scan_iter(match=f"{WS_KEY_PREFIX}*", count=1000))
+    count = sum(1 for _ in redis.scan_iter(match=f"{SOCKET_KEY_PREFIX}*", count=1000))
     gauge = GaugeMetricFamily("clientwatch_websocket_clients", "Feed pages connected now")
     gauge.add_metric([], count)
     return gauge

@@ -8,15 +8,17 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html_join
 
+from notifications.admin.scoping import is_operator
+
 from .models import Event, OperationsOverview, StreamGap, StreamState
 
 
 class OperatorReadOnly(admin.ModelAdmin):
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
+        return is_operator(request)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
+        return is_operator(request)
 
     def has_add_permission(self, request):
         return False

@@ -9,7 +9,7 @@ from django.db import transaction
 from .. import jobs
 from ..delivery import retry_failed
 from ..models import Delivery, EmailSuppression, Notification, UserPreferences
-from .scoping import ScopedModelAdmin
+from .scoping import ScopedModelAdmin, is_operator
 
 
 class ReadOnly:
@@ -110,7 +110,7 @@ class DeliveryAdmin(ReadOnly, ScopedModelAdmin):
 
 class SuperuserOnly:
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
+        return is_operator(request)
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)

@@ -15,24 +15,22 @@ from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
-
-def _is_operator(request) -> bool:
-    return request.user.is_active and request.user.is_superuser
+from .scoping import is_operator
 
 
 @admin.register(Dashboard)
 class OperatorQueueAdmin(QueueAdmin):
     def has_module_permission(self, request):
-        return _is_operator(request)
+        return is_operator(request)
 
     def has_view_permission(self, request, obj=None):
-        return _is_operator(request)
+        return is_operator(request)
 
     def has_change_permission(self, request, obj=None):
-        return _is_operator(request)
+        return is_operator(request)
 
     def changelist_view(self, request, extra_context=None):
-        if not _is_operator(request):
+        if not is_operator(request):
             raise PermissionDenied
         return super().changelist_view(request, extra_context)
 
@@ -41,7 +39,7 @@ class OperatorQueueAdmin(QueueAdmin):
             @wraps(view)
             def operator_only(request, *args, **kwargs):
                 request.current_app = self.admin_site.name
-                if not _is_operator(request):
+                if not is_operator(request):
                     raise PermissionDenied
                 return view(request, *args, **kwargs)
 

@@ -14,6 +14,11 @@ from django.http import HttpRequest
 from ..models import Membership
 
 
+def is_operator(request: HttpRequest) -> bool:
+    """Superusers run the system: streams, queues, deliveries of every practice."""
+    return request.user.is_active and request.user.is_superuser
+
+
 def administered_organisation_ids(request: HttpRequest) -> frozenset[int]:
     """Ids of the organisations the user is an admin of; cached on the request."""
     cached = getattr(request, "_administered_organisation_ids", None)

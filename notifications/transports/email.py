@@ -19,8 +19,9 @@ from django.urls import reverse
 
 from ..categories import Severity
 from ..digests import digest_clients
+from ..feed import feed_url
 from ..models import Delivery
-from ..unsubscribe import feed_url, unsubscribe_url
+from ..unsubscribe import unsubscribe_url
 from .base import PermanentDeliveryError, TransientDeliveryError
 
 

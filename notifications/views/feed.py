@@ -17,9 +17,9 @@ from ..categories import Category, Severity
 SESSION_KEY = "feed_organisation_id"
 
 
-def _organisation(request: HttpRequest, organisation_id: int):
+def _organisation(request: HttpRequest, organisation_id: int, organisations=None):
     """The organisation, if the user is a member; 404 otherwise (not even "it exists")."""
-    for organisation in feed.organisations_for(request.user):
+    for organisation in organisations if organisations is not None else feed.organisations_for(request.user):
         if organisation.id == organisation_id:
             return organisation
     raise Http404("No such organisation")
@@ -39,7 +39,8 @@ def feed_home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def feed_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    organisation = _organisation(request, organisation_id)
+    organisations = feed.organisations_for(request.user)
+    organisation = _organisation(request, organisation_id, organisations)
     request.session[SESSION_KEY] = organisation.id
     filters = feed.Filters.from_query(request.GET)
     page = Paginator(feed.items(request.user, organisation.id, filters), feed.PAGE_SIZE).get_page(
@@ -52,7 +53,7 @@ def feed_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
         "notifications/feed.html",
         {
             "organisation": organisation,
-            "organisations": feed.organisations_for(request.user),
+            "organisations": organisations,
             "page": page,
             "filters": filters,
             "query": urlencode(query),
