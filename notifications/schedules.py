@@ -29,7 +29,9 @@ class Schedule:
 
 def schedules() -> list[Schedule]:
     return [
-        Schedule("clientwatch-reconcile", "notifications.jobs.reconcile", interval=60),
+        Schedule(
+            "clientwatch-reconcile", "notifications.jobs.reconcile", interval=settings.RECONCILE_EVERY_SECONDS
+        ),
         # Hourly: each practice's digest goes at DIGEST_HOUR in its own time zone.
         Schedule("clientwatch-digests", "notifications.jobs.queue_digests", cron="0 * * * *"),
         Schedule("clientwatch-retention", "notifications.jobs.trim_old_data", cron=settings.RETENTION_CRON),

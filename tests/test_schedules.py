@@ -42,3 +42,28 @@ def test_a_schedule_no_longer_wanted_is_cancelled(scheduler):
     scheduler.cron("0 0 * * *", func="notifications.jobs.reconcile", id="clientwatch-old-job")
     assert register(scheduler)["clientwatch-old-job"] == "removed"
     assert "clientwatch-old-job" not in {job.id for job in scheduler.get_jobs()}
+
+
+def test_rqscheduler_runs_the_self_healing_scheduler():
+    from notifications.scheduler import SelfHealingScheduler
+
+    assert isinstance(django_rq.get_scheduler("default", interval=10), SelfHealingScheduler)
+
+
+def test_the_scheduler_registers_the_schedules_again_after_redis_lost_them(scheduler, redis_client):
+    register(scheduler)
+    redis_client.flushdb()  # Redis restarted empty, or flushed: rq-scheduler's schedule is gone
+    assert list(scheduler.get_jobs()) == []
+
+    scheduler.enqueue_jobs()  # the scheduler's next pass
+
+    assert sorted(job.id for job in scheduler.get_jobs()) == sorted(s.id for s in schedules())
+    assert scheduler.ensure_schedules() is False  # all there: nothing registered twice
+    assert len(list(scheduler.get_jobs())) == len(schedules())
+
+
+def test_the_reconciler_interval_comes_from_the_settings(scheduler, settings):
+    settings.RECONCILE_EVERY_SECONDS = 10
+    register(scheduler)
+    (job,) = [job for job in scheduler.get_jobs() if job.id == "clientwatch-reconcile"]
+    assert job.meta["interval"] == 10

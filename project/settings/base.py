@@ -76,6 +76,8 @@ RQ_QUEUES = {
 # django-rq's dashboard sits in the admin under "Django RQ"; notifications/admin/queues.py
 # narrows it to superusers.
 RQ_SHOW_ADMIN_LINK = False
+# rqscheduler: re-registers the periodic jobs should Redis lose them (notifications/scheduler.py).
+RQ = {"SCHEDULER_CLASS": "notifications.scheduler.SelfHealingScheduler"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -128,6 +130,7 @@ METRICS_TOKEN = env_secret("METRICS_TOKEN", "")
 # Delivery: attempts before a transiently failing email is given up, and when the reconciler
 # takes work whose job was lost (Redis flushed, a worker killed) and queues it again.
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+RECONCILE_EVERY_SECONDS = env_int("RECONCILE_EVERY_SECONDS", 60, minimum=1)
 RECONCILE_EVENT_AFTER_SECONDS = env_int("RECONCILE_EVENT_AFTER_SECONDS", 60, minimum=0)
 RECONCILE_DELIVERY_AFTER_SECONDS = env_int("RECONCILE_DELIVERY_AFTER_SECONDS", 300, minimum=0)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 17, minimum=0, maximum=23)  # in each organisation's time zone
