@@ -31,9 +31,22 @@ def long_date(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def load_yaml(path: Path):
+    """One of CH's files, with libyaml's safe loader when PyYAML has it (about ten times faster
+    than the pure-Python one)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
+
+
 @cache
 def constants() -> dict[str, dict[str, str]]:
-    return yaml.safe_load((ENUMERATIONS / "constants.yml").read_text(encoding="utf-8"))
+    return load_yaml(ENUMERATIONS / "constants.yml")
+
+
+def load_enumerations() -> None:
+    """Load CH's files now rather than on first use (the worker does, before it forks)."""
+    constants()
+    _psc_short()
 
 
 def readable(code: str) -> str:
@@ -59,7 +72,7 @@ def sic_text(code) -> str:
 
 @cache
 def _psc_short() -> dict[str, str]:
-    loaded = yaml.safe_load((ENUMERATIONS / "psc_descriptions.yml").read_text(encoding="utf-8"))
+    loaded = load_yaml(ENUMERATIONS / "psc_descriptions.yml")
     return {key: text.strip() for key, text in (loaded.get("short_description") or {}).items()}
 
 

@@ -19,9 +19,7 @@ import re
 from datetime import date
 from functools import cache
 
-import yaml
-
-from .enumerations import ENUMERATIONS, long_date, readable
+from .enumerations import ENUMERATIONS, load_yaml, long_date, readable
 
 TITLE_LIMIT = 300
 SUB_ITEMS_LIMIT = 10  # resolutions or annotations listed in a body before "and N more"
@@ -43,8 +41,13 @@ _DANGLING_END = re.compile(
 def _descriptions() -> dict[str, str]:
     """The `description` section of CH's file, code -> text. Loaded once, on first use."""
     path = ENUMERATIONS / "filing_history_descriptions.yml"
-    section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("description") or {}
+    section = (load_yaml(path) or {}).get("description") or {}
     return {str(code): text for code, text in section.items() if isinstance(text, str)}
+
+
+def load_descriptions() -> None:
+    """Load CH's file now rather than on first use (the worker does, before it forks)."""
+    _descriptions()
 
 
 def format_date(value: object) -> str | None:

@@ -2,8 +2,9 @@
 
 RQ's default worker forks a work-horse per job; whatever the parent has not loaded, every horse
 loads again. A job's first `reverse()` imports the URLconf (56-81 ms measured, BENCHMARKS.md) and
-its first email renders two templates from disk: loaded once here, before forking, every horse
-inherits them.
+its first email renders two templates from disk, and its first description of an event loads CH's
+enumeration files (0.6 s: the chaos run found every fan-out job paying it). Loaded once here,
+before forking, every horse inherits them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ def warm_up() -> None:
     from django.urls import reverse
 
     from . import delivery, fan_out, jobs  # noqa: F401  (the job code itself)
+    from .enumerations import load_enumerations
+    from .filing_text import load_descriptions
 
     reverse("feed_home")  # imports the URLconf and builds the reverse lookup
     for name in (
@@ -25,6 +28,8 @@ def warm_up() -> None:
         "email/digest.html",
     ):
         get_template(name)
+    load_enumerations()
+    load_descriptions()
 
 
 class WarmWorker(Worker):
