@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 test lint: export DATABASE_URL ?= postgres://root@127.0.0.1:5432/test
 test lint: export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint format check venv
+.PHONY: run test lint format check venv chaos
 
 run: $(VENV)/.run-installed
 	bin/run
@@ -17,6 +17,10 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.dev-installed
 	bin/ensure-chromium
 	$(PY) -m pytest
+
+# Minutes, by hand: kills, a Redis flush and a PostgreSQL restart under load, then an audit.
+chaos: $(VENV)/.dev-installed
+	bin/chaos $(CHAOS_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
