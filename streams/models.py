@@ -62,7 +62,8 @@ class Event(models.Model):
 
     `fact_key` makes a fact unique: a filing is one fact per transaction (a later event for the
     same transaction updates the row: `revision` counts those); any other event is one fact per
-    (stream, timepoint), and an exact re-send of a resource's latest data is not stored at all.
+    version of its resource (its whole data, etag included: streams.store.fact_key), so a re-send
+    of any earlier version is not stored, nor is an event that changes nothing but the etag.
     """
 
     stream = models.CharField(max_length=64)

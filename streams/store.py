@@ -7,12 +7,14 @@ starts here: a replayed or re-sent event never becomes a second fact (see Event.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
+import orjson
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +27,7 @@ from .events import StreamEvent, data_hash, published_at
 from .models import Event, ResourceState, StreamGap, StreamState
 
 log = logging.getLogger(__name__)
+KEY_LENGTH = 450  # Event.fact_key's max_length
 
 
 @dataclass(slots=True)
@@ -57,9 +60,18 @@ class BatchResult:
 
 
 def fact_key(stream: str, event: StreamEvent) -> str:
+    """A filing: its transaction. Anything else: the resource in this exact version (its whole
+    data, etag included), so that CH re-sending any earlier event is recognised, not only its
+    latest; a change back to earlier content comes with a new etag and is a new fact."""
     if event.is_filing:
         return f"filing:{event.resource_uri}"
-    return f"{stream}:{event.timepoint}"
+    version = hashlib.sha1(
+        orjson.dumps(event.envelope["data"], option=orjson.OPT_SORT_KEYS), usedforsecurity=False
+    ).hexdigest()
+    key = f"{stream}:{event.resource_uri}#{version}"
+    if len(key) > KEY_LENGTH:
+        return f"{stream}:#{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()}"
+    return key
 
 
 def save_batch(
@@ -121,13 +133,25 @@ def _store(stream: str, events: Sequence[StreamEvent], *, bulk_copy: bool) -> Ba
             for s in ResourceState.objects.filter(resource_uri__in=uris)
         }
     profiles = _profiles_for([e for e in events if e.resource_kind == "company-profile"])
+    keys = [fact_key(stream, e) for e in events]
+    # Versions stored before (CH re-sending an older event): no new fact, and no state wound back.
+    known = set(
+        Event.objects.filter(
+            fact_key__in=[k for k, e in zip(keys, events, strict=True) if not e.is_filing]
+        ).values_list("fact_key", flat=True)
+    )
 
     rows: dict[str, Fact] = {}
     states: dict[str, ResourceState] = {}
-    for event in events:
-        key = fact_key(stream, event)
+    for key, event in zip(keys, events, strict=True):
         envelope = event.envelope
+        if key in known:
+            result.duplicates += 1
+            continue
         content = data_hash(envelope["data"])
+        if key in rows and not event.is_filing:  # a version re-sent within this batch
+            result.duplicates += 1
+            continue
         if key in rows:  # the same filing twice in this batch: the later event wins
             if event.timepoint > rows[key].timepoint and content != rows[key].data_hash:
                 _refresh(rows[key], event, content, now)

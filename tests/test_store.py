@@ -97,3 +97,30 @@ def test_text_that_copy_treats_specially_is_stored_exactly(bulk_copy):
     (event,) = events("filings", filing("09876543", "T", description_values={"text": tricky}))
     save_batch("filings", [event], 1000, bulk_copy=bulk_copy)
     assert Event.objects.get().data["description_values"]["text"] == tricky
+
+
+def test_a_resend_of_an_earlier_version_is_no_new_fact_but_a_real_change_back_is(bulk_copy):
+    # CH may re-send any earlier event of a resource; only its latest data used to be recognised.
+    first = profile("09876543", name="First Name Ltd", etag="1" * 40)
+    second = profile("09876543", name="Second Name Ltd", etag="2" * 40)
+    save_batch("companies", events("companies", first, second), 1001, bulk_copy=bulk_copy)
+    resent = profile("09876543", name="First Name Ltd", etag="1" * 40)
+    result = save_batch("companies", events("companies", resent, start=1010), 1010, bulk_copy=bulk_copy)
+    assert (result.new_ids, result.duplicates) == ([], 1)
+    company = Company.objects.get()
+    assert (company.name, company.profile_timepoint) == ("Second Name Ltd", 1001)  # not wound back
+
+    changed_back = profile("09876543", name="First Name Ltd", etag="3" * 40)  # a new version
+    result = save_batch("companies", events("companies", changed_back, start=1020), 1020, bulk_copy=bulk_copy)
+    assert len(result.new_ids) == 1
+    assert Event.objects.get(id=result.new_ids[0]).previous_data["company_name"] == "Second Name Ltd"
+    assert Company.objects.get().name == "First Name Ltd"
+
+
+def test_a_resend_of_an_earlier_version_in_the_same_batch_is_no_new_fact(bulk_copy):
+    first = profile("09876543", name="First Name Ltd", etag="1" * 40)
+    second = profile("09876543", name="Second Name Ltd", etag="2" * 40)
+    resent = profile("09876543", name="First Name Ltd", etag="1" * 40)
+    result = save_batch("companies", events("companies", first, second, resent), 1002, bulk_copy=bulk_copy)
+    assert (len(result.new_ids), result.duplicates) == (2, 1)
+    assert Company.objects.get().name == "Second Name Ltd"

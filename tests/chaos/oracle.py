@@ -2,20 +2,24 @@
 did happen, read from PostgreSQL and from the mail sink's files; and the difference.
 
 Fact identity follows DESIGN.md's guarantee 2: a filing is one fact per transaction however often
-CH sends it; any other resource is a fact per event unless it repeats the resource's content
-exactly (a re-send). Whether a profile change says anything (and so makes a notification) is the
-product's own rule (notifications.profile_diff): the run checks loss and duplication, not the
-words, which have golden tests of their own.
+CH sends it; any other resource is one fact per version (its whole data, etag included), so CH
+re-sending any earlier event is no new fact, and neither is an event that changes only the etag.
+Whether a profile change says anything (and so makes a notification) is the product's own rule
+(notifications.profile_diff): the run checks loss and duplication, not the words, which have
+golden tests of their own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.utils import getaddresses
 from pathlib import Path
+
+import orjson
 
 from notifications.models import Delivery, Notification
 from notifications.profile_diff import diff_profiles
@@ -68,12 +72,12 @@ def expected_from(feeds: dict[str, list[dict]], watchers: dict[str, set[int]], m
                 out.facts.add(key)
                 speaks = True
             else:
+                key = f"{stream}:{uri}#{version(envelope['data'])}"
                 content = data_hash(envelope["data"])
-                if latest.get(uri) == content:
+                if key in out.facts or latest.get(uri) == content:
                     out.resends += 1
                     continue
                 latest[uri] = content
-                key = f"{stream}:{envelope['event']['timepoint']}"
                 out.facts.add(key)
                 speaks = True
                 if stream == "companies":
@@ -88,6 +92,10 @@ def expected_from(feeds: dict[str, list[dict]], watchers: dict[str, set[int]], m
                 out.notifications.add((org, key))
                 out.emails.update((org, key, address) for address in members[org])
     return out
+
+
+def version(data: dict) -> str:
+    return hashlib.sha1(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), usedforsecurity=False).hexdigest()
 
 
 def stored_facts() -> Counter:
