@@ -7,15 +7,23 @@ a complaint or a rejection also blocks the address (EmailSuppression) until its 
 
 Events we have no use for, or for messages we did not send, are logged and ignored: raising
 would make the provider retry them for days. Logs name only an address's domain.
+
+anymail itself takes every post when no WEBHOOK_SECRET is set (it only warns): anyone could then
+mark deliveries bounced and block any member's address. `webhook_urls()` mounts anymail's
+webhooks so that, without the secret, they refuse instead.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
 from anymail.signals import AnymailTrackingEvent, EventType, tracking
+from anymail.utils import get_anymail_setting
 from django.db import transaction
 from django.dispatch import receiver
+from django.http import HttpResponseForbidden
+from django.urls import URLPattern
 from django.utils import timezone
 
 from .models import Delivery, EmailSuppression
@@ -44,6 +52,33 @@ _LABELS = {
     EventType.REJECTED: "Rejected by the provider",
 }
 _MAX_ERROR = 500
+WEBHOOKS_OFF = "Webhooks are off: ANYMAIL_WEBHOOK_SECRET is not set.\n"
+
+
+def require_webhook_secret(view):
+    """The view, refusing (403) while no webhook secret is configured; with one, anymail checks
+    each post's basic auth against it. (`wraps` keeps the view's csrf_exempt mark.)"""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        # Read per request, as anymail reads it: the same setting, looked up the same way.
+        if not get_anymail_setting("webhook_secret", default=None):
+            logger.error("provider webhook %s refused: ANYMAIL_WEBHOOK_SECRET is not set", request.path)
+            return HttpResponseForbidden(WEBHOOKS_OFF, content_type="text/plain; charset=utf-8")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def webhook_urls() -> tuple[list[URLPattern], str]:
+    """anymail's URLs (/<esp>/tracking/, /<esp>/inbound/, namespace "anymail"), each guarded."""
+    from anymail import urls  # here, not above: workers load this module but need no views
+
+    patterns = [
+        URLPattern(p.pattern, require_webhook_secret(p.callback), p.default_args, p.name)
+        for p in urls.urlpatterns
+    ]
+    return patterns, urls.app_name
 
 
 def domain_only(address: str | None) -> str:

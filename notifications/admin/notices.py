@@ -8,8 +8,8 @@ from django.db import transaction
 
 from .. import jobs
 from ..delivery import retry_failed
-from ..models import Delivery, EmailSuppression, Notification, UserPreferences
-from .scoping import ScopedModelAdmin, is_operator
+from ..models import Delivery, EmailSuppression, Notification, Organisation, UserPreferences
+from .scoping import ScopedModelAdmin, administered_organisation_ids, is_operator
 
 
 class ReadOnly:
@@ -21,6 +21,24 @@ class ReadOnly:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OrganisationFilter(admin.SimpleListFilter):
+    """The practices the user administers (every one for superusers). Django's own filter on a
+    foreign key offers every organisation's name, other practices' included."""
+
+    title = "organisation"
+    parameter_name = "organisation"
+
+    def lookups(self, request, model_admin):
+        organisations = Organisation.objects.order_by("name")
+        if not request.user.is_superuser:
+            organisations = organisations.filter(pk__in=administered_organisation_ids(request))
+        return [(str(o.pk), o.name) for o in organisations]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(organisation_id=int(value)) if value and value.isdigit() else queryset
 
 
 @admin.register(Notification)
@@ -35,7 +53,7 @@ class NotificationAdmin(ReadOnly, ScopedModelAdmin):
         "category",
         "title",
     ]
-    list_filter = ["severity", "category", "organisation"]
+    list_filter = ["severity", "category", OrganisationFilter]
     search_fields = ["company__company_number", "company_name", "title"]
     list_select_related = ["organisation"]
     date_hierarchy = "created_at"

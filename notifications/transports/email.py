@@ -87,8 +87,11 @@ class EmailTransport:
     def _notification_context(self, delivery: Delivery) -> dict:
         n = delivery.notification
         flag = "URGENT: " if n.severity == Severity.URGENT else ""
+        subject = f"{flag}{n.company_name or n.company_id} ({n.company_id}): {n.title}"
         return {
-            "subject": f"{flag}{n.company_name or n.company_id} ({n.company_id}): {n.title}"[:250],
+            # One line: Django refuses a header with a line break (no injection), so CH text with
+            # one in it would leave the email unsendable, retried until it is given up.
+            "subject": " ".join(subject.split())[:250],
             "notification": n,
             "feed_url": feed_url(n.id, n.organisation_id),
         }

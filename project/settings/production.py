@@ -43,6 +43,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# `preload` is consent, not enrolment: a domain joins the browsers' preload list only when it is
+# submitted at hstspreload.org, which anyone may do for a domain whose header says preload, and
+# which takes registrable domains only (example.com, not watch.example.com). Set false when the
+# site is served on such a domain with subdomains not all on HTTPS (check --deploy warns, W021).
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
