@@ -2,8 +2,13 @@
 
 anymail's tracking webhooks (/anymail/<esp>/tracking/, basic auth from ANYMAIL_WEBHOOK_SECRET)
 turn each provider's payload into an AnymailTrackingEvent and send the `tracking` signal; this
-receiver finds the Delivery by the provider's message id and records what happened. A bounce,
-a complaint or a rejection also blocks the address (EmailSuppression) until its owner fixes it.
+receiver finds the Delivery by the provider's message id (or, failing that, by the delivery id
+our messages carry as metadata) and records what happened. A bounce, a complaint or a rejection
+also blocks the address (EmailSuppression) until its owner fixes it.
+
+Any event at all about a message says the provider has it. A delivery our record still shows as
+unsent (the worker died between the provider taking the message and writing that down) is then
+marked sent, so the reconciler does not send it a second time.
 
 Events we have no use for, or for messages we did not send, are logged and ignored: raising
 would make the provider retry them for days. Logs name only an address's domain.
@@ -21,6 +26,8 @@ from functools import wraps
 from anymail.signals import AnymailTrackingEvent, EventType, tracking
 from anymail.utils import get_anymail_setting
 from django.db import transaction
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.dispatch import receiver
 from django.http import HttpResponseForbidden
 from django.urls import URLPattern
@@ -87,6 +94,39 @@ def domain_only(address: str | None) -> str:
     return f"***@{domain}" if at else "***"
 
 
+def _deliveries_for(message_id: str, metadata) -> QuerySet[Delivery]:
+    if message_id:
+        deliveries = Delivery.objects.filter(provider_message_id=message_id)
+        if deliveries.exists():
+            return deliveries
+    delivery_id = str((metadata or {}).get("delivery_id") or "")
+    if delivery_id.isdigit():  # (webhooks are authenticated: the metadata is what we sent)
+        return Delivery.objects.filter(id=int(delivery_id))
+    return Delivery.objects.none()
+
+
+def _taken_by_the_provider(deliveries: QuerySet[Delivery], message_id: str, event) -> int:
+    """Deliveries still pending or sending that the provider reports on: sent, not to be sent again."""
+    now = timezone.now()
+    taken = deliveries.filter(status__in=[Status.PENDING, Status.SENDING]).update(
+        status=Status.SENT,
+        provider_message_id=message_id[:200] if message_id else F("provider_message_id"),
+        sent_at=Coalesce(F("sent_at"), Value(event.timestamp or now)),
+        retry_at=None,
+        last_error="",
+        updated_at=now,
+    )
+    if taken:
+        logger.warning(
+            "provider's %s event for message %s: %d deliveries our record showed unsent are sent "
+            "(a worker died after handing them over); they will not be sent again",
+            event.event_type,
+            message_id,
+            taken,
+        )
+    return taken
+
+
 def describe(event: AnymailTrackingEvent) -> str:
     """A short text for Delivery.last_error and EmailSuppression.detail."""
     parts = [_LABELS.get(event.event_type, str(event.event_type))]
@@ -101,13 +141,9 @@ def describe(event: AnymailTrackingEvent) -> str:
 
 @receiver(tracking, dispatch_uid="notifications.webhooks.record_tracking_event")
 def record_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
-    outcome = _OUTCOMES.get(event.event_type)
-    if outcome is None:
-        logger.info("%s %s event for message %s ignored", esp_name, event.event_type, event.message_id)
-        return
     message_id = str(event.message_id or "")
-    deliveries = Delivery.objects.filter(provider_message_id=message_id)
-    found = list(deliveries.values_list("id", "status", "address")) if message_id else []
+    deliveries = _deliveries_for(message_id, event.metadata)
+    found = list(deliveries.values_list("id", "status", "address"))
     if not found:
         logger.info(
             "%s %s event for unknown message %r (to %s) ignored",
@@ -117,9 +153,20 @@ def record_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **
             domain_only(event.recipient),
         )
         return
-    status, replaces, reason = outcome
-    description = describe(event)
     with transaction.atomic():
+        taken = _taken_by_the_provider(deliveries, message_id, event)
+        outcome = _OUTCOMES.get(event.event_type)
+        if outcome is None:
+            logger.info(
+                "%s %s event for message %s: %s",
+                esp_name,
+                event.event_type,
+                message_id,
+                f"{taken} deliveries the provider had taken recorded as sent" if taken else "ignored",
+            )
+            return
+        status, replaces, reason = outcome
+        description = describe(event)
         changes = {"status": status, "updated_at": timezone.now()}
         if reason:
             changes["last_error"] = description

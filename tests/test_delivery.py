@@ -42,6 +42,8 @@ def test_a_delivery_is_sent_once_and_a_second_run_sends_nothing(urgent_delivery)
     assert (urgent_delivery.status, urgent_delivery.attempts) == ("sent", 1)
     assert urgent_delivery.sent_at and urgent_delivery.provider_message_id
     assert urgent_delivery.address == "alice@example.com"
+    # The provider's webhooks carry it back: how they find a delivery a dead worker never recorded.
+    assert mail.outbox[0].metadata == {"delivery_id": str(urgent_delivery.id)}
 
 
 def test_the_email_has_text_and_html_a_one_click_unsubscribe_and_escapes_ch_text(urgent_delivery, alice):

@@ -3,10 +3,13 @@ mid-job) the reconciler queues the work again, and nothing is lost or sent twice
 
 from __future__ import annotations
 
+import base64
+import json
 import signal
 import subprocess
 import sys
 from datetime import timedelta
+from email import message_from_bytes
 from pathlib import Path
 
 import psutil
@@ -17,6 +20,7 @@ from django.utils import timezone
 from notifications.fan_out import fan_out_events
 from notifications.models import Delivery, Membership, Notification
 from notifications.reconcile import reconcile
+from tests.mailbackends import postmark_delivery_event
 from tests.notifykit import process_env, run_jobs, stored_filing, stored_officer_change
 from tests.streamkit import wait_until
 
@@ -108,6 +112,59 @@ def test_a_worker_killed_mid_job_then_reconciled_sends_each_email_exactly_once(
     )
     assert recipients == ["alice@example.com", "carol@example.com", "dan@example.com", "erin@example.com"]
     assert _statuses() == ["sent"] * 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_after_the_provider_took_an_email_does_not_send_it_twice(
+    ashford_list, alice, carol, redis_client, tmp_path, client
+):
+    """The narrow window: the provider has the message, the worker dies before recording it. The
+    provider's webhook (any event; it carries our delivery id as metadata) settles it before the
+    reconciler would take the delivery as stuck and send it again."""
+    fan_out_events([stored_officer_change("09876543").id])  # one job of 2 emails
+    env = process_env(
+        EMAIL_BACKEND="tests.mailbackends.FileSinkBackend",
+        TEST_MAIL_DIR=str(tmp_path),
+        TEST_MAIL_AFTER_DELAY="3",
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:  # the provider has taken the first email; its answer has not come back yet
+        wait_until(lambda: len(list(tmp_path.glob("*.eml"))) == 1, timeout=30)
+    finally:
+        for process in [*psutil.Process(worker.pid).children(recursive=True), psutil.Process(worker.pid)]:
+            process.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    assert _statuses() == ["pending", "sending"]
+    (taken,) = tmp_path.glob("*.eml")
+
+    response = client.post(
+        "/anymail/postmark/tracking/",
+        data=json.dumps(postmark_delivery_event(taken)),
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"hook-user:hook-secret-for-tests").decode(),
+    )
+    assert response.status_code == 200
+    assert _statuses() == ["delivered", "pending"]
+
+    result = reconcile(timezone.now() + LATER)
+    assert (result.unstuck, result.deliveries) == (0, 1)  # only the one never handed over
+    rerun = subprocess.run(
+        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
+        cwd=ROOT,
+        env=env | {"TEST_MAIL_AFTER_DELAY": "0"},
+        capture_output=True,
+        timeout=120,
+    )
+    assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
+    recipients = sorted(message_from_bytes(p.read_bytes())["To"] for p in tmp_path.glob("*.eml"))
+    assert recipients == ["alice@example.com", "carol@example.com"]  # each once
+    assert _statuses() == ["delivered", "sent"]
 
 
 def _statuses() -> list[str]:

@@ -257,3 +257,61 @@ def test_the_logs_name_only_the_domain_of_an_address(client, sent, caplog):
     assert "***@elsewhere.example" in caplog.text
     assert "alice@" not in caplog.text
     assert "dave@" not in caplog.text
+
+
+@pytest.fixture
+def stuck(notification, alice) -> Delivery:
+    """The worker died after the provider took the message, before recording it: still "sending",
+    with no provider message id, claimed long ago."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return Delivery.objects.create(
+        notification=notification,
+        user=alice,
+        status=Delivery.Status.SENDING,
+        attempts=1,
+        address="alice@example.com",
+        claimed_at=timezone.now() - timedelta(hours=1),
+    )
+
+
+@pytest.mark.parametrize("event", [delivery, hard_bounce], ids=["delivered", "bounced"])
+def test_an_event_for_a_delivery_our_record_shows_unsent_is_found_by_its_metadata(client, stuck, event):
+    payload = {**event(message_id="provider-id-1"), "Metadata": {"delivery_id": str(stuck.id)}}
+    assert post(client, payload).status_code == 200
+
+    stuck.refresh_from_db()
+    assert stuck.provider_message_id == "provider-id-1"
+    assert stuck.sent_at is not None
+    expected = Delivery.Status.DELIVERED if event is delivery else Delivery.Status.BOUNCED
+    assert stuck.status == expected
+
+
+def test_a_delivery_the_provider_reported_on_is_not_sent_again_by_the_reconciler(client, stuck, settings):
+    from notifications.reconcile import reconcile
+
+    opened = {
+        "RecordType": "Open",
+        "MessageStream": "outbound",
+        "FirstOpen": True,
+        "MessageID": "provider-id-2",
+        "Recipient": "alice@example.com",
+        "ReceivedAt": "2025-03-04T10:20:00Z",
+        "Metadata": {"delivery_id": str(stuck.id)},
+    }
+    assert post(client, opened).status_code == 200  # any event at all: the provider has it
+
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.provider_message_id) == (Delivery.Status.SENT, "provider-id-2")
+    settings.RECONCILE_DELIVERY_AFTER_SECONDS = 0
+    assert (reconcile().unstuck, reconcile().deliveries) == (0, 0)
+
+
+def test_metadata_naming_no_delivery_of_ours_changes_nothing(client, sent):
+    payload = {**hard_bounce(message_id="unknown"), "Metadata": {"delivery_id": "999999"}}
+    assert post(client, payload).status_code == 200
+    sent.refresh_from_db()
+    assert sent.status == Delivery.Status.SENT
+    assert not EmailSuppression.objects.exists()

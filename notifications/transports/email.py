@@ -82,6 +82,9 @@ class EmailTransport:
             },
         )
         message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+        # Comes back on the provider's webhooks: how an event finds its delivery when the worker
+        # died before recording the provider's message id (notifications/webhooks.py).
+        message.metadata = {"delivery_id": str(delivery.id)}
         return message
 
     def _notification_context(self, delivery: Delivery) -> dict:
