@@ -14,8 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Process:
-    def __init__(self, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], env: dict[str, str], logs: Path, *, python_module: bool = False
+    ) -> None:
         self.name, self.args, self.env, self.logs = name, args, env, logs
+        self.command = [sys.executable, *args] if python_module else [sys.executable, "manage.py", *args]
         self.popen: subprocess.Popen | None = None
         self.kills = 0
         self.starts = 0
@@ -26,7 +29,7 @@ class Process:
         log.write(f"\n=== start {self.starts} ===\n".encode())
         log.flush()
         self.popen = subprocess.Popen(
-            [sys.executable, "manage.py", *self.args],
+            self.command,
             cwd=ROOT,
             env=self.env,
             stdout=log,

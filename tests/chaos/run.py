@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .processes import ROOT, Process, manage
+from .provider import WEBHOOK_PASSWORD, WEBHOOK_USER, Provider
 
 STREAM_KEY = "chaos-stream-key"
 
@@ -74,6 +75,10 @@ def main(config: ChaosConfig) -> int:
         "RECONCILE_EVERY_SECONDS": "10",
         "RECONCILE_EVENT_AFTER_SECONDS": "20",
         "RECONCILE_DELIVERY_AFTER_SECONDS": "30",
+        # The provider answers after 10 ms: the window in which a worker dies after the provider
+        # took an email and before it recorded that. The provider's webhook settles those.
+        "TEST_MAIL_AFTER_DELAY": "0.01",
+        "ANYMAIL_WEBHOOK_SECRET": f"{WEBHOOK_USER}:{WEBHOOK_PASSWORD}",
     }
     os.environ.update(env)
     manage(["migrate", "--verbosity", "0"], env)
@@ -120,6 +125,8 @@ def main(config: ChaosConfig) -> int:
         StreamState.objects.create(stream=stream, timepoint=sim.sim.feeds[stream].first_timepoint)
     connections.close_all()
     env["CH_STREAM_URL"] = sim.url
+    web_port = free_port()
+    provider = Provider(mail, f"http://127.0.0.1:{web_port}", config.seed)
 
     processes = {"listener": Process("listener", ["runstreams"], env, logs)}
     for n in range(1, config.workers + 1):
@@ -130,9 +137,19 @@ def main(config: ChaosConfig) -> int:
             logs,
         )
     processes["scheduler"] = Process("scheduler", ["rqscheduler", "--interval", "5"], env, logs)
+    # The web process takes the provider's webhooks (the feed is not audited here: it is
+    # best-effort by design, and the feed's own tests cover catch-up).
+    processes["web"] = Process(
+        "web",
+        ["-m", "uvicorn", "project.asgi:application", "--port", str(web_port), "--no-access-log"],
+        env,
+        logs,
+        python_module=True,
+    )
     manage(["registerschedules"], env | {"LOG_LEVEL": "WARNING"})
     for process in processes.values():
         process.start()
+    provider.start()
 
     generating = config.events / (config.rate * len(streams))
     actions = _plan(rng, config, generating)
@@ -159,10 +176,12 @@ def main(config: ChaosConfig) -> int:
             _progress(sim, streams, mail, now)
         time.sleep(0.2)
 
-    settled = _settle(config, sim, streams, mail, processes, begin)
+    settled = _settle(config, sim, streams, mail, processes, begin, provider)
+    provider.stop()
     for process in processes.values():
         process.stop()
     sim.stop()
+    settled_by_webhook = _count_in_log(logs / "web.log", "our record showed unsent are sent")
 
     feeds = {s: sim.sim.feeds[s].events() for s in streams}
     expected = oracle.expected_from(feeds, practices.watchers, practices.members)
@@ -181,6 +200,8 @@ def main(config: ChaosConfig) -> int:
         "silent_profile_facts": expected.silent,
         "disruptions": [asdict(a) for a in done],
         "died_by_themselves": died,
+        "deliveries_settled_by_the_providers_webhook": settled_by_webhook,
+        "webhook_posts_retried": provider.failures,
         "settled": settled,
         "seconds": round(time.monotonic() - started, 1),
         "tallies": [asdict(t) for t in tallies],
@@ -234,7 +255,7 @@ def _act(action: Action, processes, config: ChaosConfig, rng, actions: list[Acti
         )
 
 
-def _settle(config: ChaosConfig, sim, streams, mail: Path, processes, begin: float) -> bool:
+def _settle(config: ChaosConfig, sim, streams, mail: Path, processes, begin: float, provider) -> bool:
     """Wait until the listener has read every stream to its head, every event is fanned out, no
     delivery is left to send, and the sink has received nothing new for a while."""
     from django.db import OperationalError, connections
@@ -268,7 +289,8 @@ def _settle(config: ChaosConfig, sim, streams, mail: Path, processes, begin: flo
             time.sleep(1)
             continue
         count = len(list(mail.glob("*.eml")))
-        idle = read_all and not unfanned and not unsent
+        reported = count == len(provider.reported)
+        idle = read_all and not unfanned and not unsent and reported
         if idle and count == last_count:
             quiet_since = quiet_since or time.monotonic()
             if time.monotonic() - quiet_since >= 15:
@@ -292,7 +314,7 @@ def _progress(sim, streams, mail: Path, now: float) -> None:
     try:
         line = (
             f"{Event.objects.count()} facts stored, {Notification.objects.count()} notifications, "
-            f"{Delivery.objects.filter(status=Delivery.Status.SENT).count()} deliveries sent"
+            f"{Delivery.objects.filter(sent_at__isnull=False).count()} deliveries sent"
         )
     except (OperationalError, InterfaceError):
         connections.close_all()
@@ -316,6 +338,10 @@ def _print_report(report: dict, tallies) -> None:
             )
     print("disruptions: " + ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
     print(f"processes that died by themselves: {report['died_by_themselves']}")
+    print(
+        "deliveries a worker died after handing to the provider, settled by its webhook: "
+        f"{report['deliveries_settled_by_the_providers_webhook']}"
+    )
     print()
     print(f"{'':16}{'expected':>10}{'found':>10}{'missing':>10}{'duplicated':>12}{'unexpected':>12}")
     for t in tallies:
@@ -323,6 +349,18 @@ def _print_report(report: dict, tallies) -> None:
     print()
     verdict = "PASS" if report["ok"] else "FAIL"
     print(f"{verdict}: settled={report['settled']} in {report['seconds']} s (report: var/chaos/report.json)")
+
+
+def _count_in_log(path: Path, text: str) -> int:
+    return sum(line.count(text) for line in path.read_text(errors="replace").splitlines())
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _fresh_database(url: str) -> None:
