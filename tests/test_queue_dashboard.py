@@ -37,3 +37,12 @@ def test_the_queue_stats_json_is_for_operators_only(client, alice, operator, red
     assert client.get(url).status_code == 403
     client.force_login(operator)
     assert "queues" in client.get(url).json()
+
+
+def test_the_dashboard_has_no_object_pages_that_could_only_fail():
+    from django.urls import NoReverseMatch
+
+    for page in ("add", "change", "history", "delete"):
+        args = [] if page == "add" else ["1"]
+        with pytest.raises(NoReverseMatch):
+            reverse(f"admin:django_rq_dashboard_{page}", args=args)

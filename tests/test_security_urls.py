@@ -144,11 +144,19 @@ def routes() -> list[Route]:
     return list(walk(get_resolver().url_patterns, "", "", ()))
 
 
+# Admins that keep only their list page of Django's object views (django-rq's Dashboard has no
+# table: notifications/admin/queues.py drops its add, change, history and delete pages).
+LIST_ONLY = {"django_rq.dashboard"}
+
+
 def admin_model_keys() -> dict[str, str]:
     keys = {}
     for label, protection in ADMIN_MODELS.items():
         app, model = label.split(".")
-        for view in ("changelist", "add", "history", "delete", "change"):
+        keys[f"admin:{app}_{model}_changelist"] = protection
+        if label in LIST_ONLY:
+            continue
+        for view in ("add", "history", "delete", "change"):
             keys[f"admin:{app}_{model}_{view}"] = protection
         keys[f"admin/{app}/{model}/<path:object_id>/"] = protection  # redirect to the change page
     return keys

@@ -52,4 +52,7 @@ class OperatorQueueAdmin(QueueAdmin):
             for pattern in get_api_urlpatterns(name_prefix="django_rq_")
         ]
         admin_urls = get_admin_urlpatterns(name_prefix="django_rq_", view_wrapper=wrap)
-        return api + admin_urls + super(QueueAdmin, self).get_urls()
+        # Of the ModelAdmin's own views only the list (the dashboard's entry): Dashboard has no
+        # table, so its add, change, history and delete pages could only fail.
+        own = [p for p in super(QueueAdmin, self).get_urls() if p.name and p.name.endswith("_changelist")]
+        return api + admin_urls + own
