@@ -3,7 +3,9 @@
 /healthz: this process is alive and answers (no dependency is checked: a restart cannot fix one).
 /readyz: PostgreSQL and Redis answer, and each stream the listener should run has a heartbeat
 fresher than READY_HEARTBEAT_SECONDS (CH sends a blank line at least every 30 s; the listener
-records it). 200 with every check when ready, 503 naming the failed checks when not.
+records it). 200 with every check when ready, 503 naming the failed checks when not. What went
+wrong (an error's text may name internal hosts) is said only to those who may read /metrics:
+everyone while METRICS_TOKEN is unset, else requests with its bearer token.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from .metrics import monitoring_allowed
 
 
 @never_cache
@@ -74,5 +78,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if checks["database"]["ok"]:
         checks.update(_streams())
     failed = sorted(name for name, result in checks.items() if not result["ok"])
+    if not monitoring_allowed(request):
+        for result in checks.values():
+            if "detail" in result:
+                result["detail"] = "failed (details with the METRICS_TOKEN bearer token)"
     body = {"status": "fail" if failed else "ok", "failed": failed, "checks": checks}
     return JsonResponse(body, status=503 if failed else 200)

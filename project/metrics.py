@@ -131,12 +131,18 @@ def _websockets():
     return gauge
 
 
-@require_GET
-def metrics(request: HttpRequest) -> HttpResponse:
+def monitoring_allowed(request: HttpRequest) -> bool:
+    """Whether the request may read operator detail: always when METRICS_TOKEN is unset, else
+    only with "Authorization: Bearer <token>"."""
     from django.conf import settings
 
     token = settings.METRICS_TOKEN
-    if token and not constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}"):
+    return not token or constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}")
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    if not monitoring_allowed(request):
         return HttpResponse(
             "metrics need the bearer token (METRICS_TOKEN)\n", status=401, content_type="text/plain"
         )

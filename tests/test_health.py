@@ -93,3 +93,17 @@ def _get(port: int, path: str):
         return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
     except httpx.HTTPError:
         return None
+
+
+def test_with_a_metrics_token_only_its_bearer_reads_what_went_wrong(client, streams, settings):
+    settings.METRICS_TOKEN = "scrape-token-0123456789"
+    StreamState.objects.filter(stream="filings").update(
+        connected=False, last_error="ConnectError: db7.internal"
+    )
+
+    public = client.get("/readyz")
+    assert public.status_code == 503 and public.json()["failed"] == ["stream:filings"]
+    assert "db7.internal" not in public.content.decode()
+
+    operator = client.get("/readyz", HTTP_AUTHORIZATION="Bearer scrape-token-0123456789").json()
+    assert "db7.internal" in operator["checks"]["stream:filings"]["detail"]
