@@ -94,8 +94,17 @@ def _decode(data: bytes) -> str:
         raise ValueError(
             "This is a spreadsheet workbook, not CSV: in Excel choose File > Save As > CSV UTF-8"
         )
+    not_text = "This is not a text file (it contains NUL bytes): upload a CSV file"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its BOM: Excel's "Unicode Text"
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ValueError("The file starts as UTF-16 text but is not: save it as CSV UTF-8") from None
+        if "\x00" in text:
+            raise ValueError(not_text)
+        return text
     if b"\x00" in data:
-        raise ValueError("This is not a text file (it contains NUL bytes): upload a CSV file")
+        raise ValueError(not_text)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -107,11 +116,25 @@ def _decode(data: bytes) -> str:
         raise ValueError("The file is neither UTF-8 nor Windows-1252 text: save it as CSV UTF-8") from None
 
 
+_DELIMITERS = (",", ";", "\t")
+
+
 def _delimiter(text: str) -> str:
+    """The one of , ; and tab that splits the first row into a company number column; failing that,
+    the most frequent in it. Frequency alone is fooled by a cell like "Smith; Jones; Co"."""
     first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    candidates = sorted((d for d in counts if counts[d]), key=counts.get, reverse=True)
+    for delimiter in candidates:
+        cells = next(csv.reader([first], delimiter=delimiter), [])
+        if cells and _is_company_number(cells[0]):
+            column = 0
+        else:
+            column = (_positions_from_header(cells) or {}).get("company_number")
+        # split by the wrong one, the cell would still hold the right one ("09876543\t;x" by ";")
+        if column is not None and not any(d in cells[column] for d in _DELIMITERS):
+            return delimiter
+    return candidates[0] if candidates else ","
 
 
 def _unguard(cell: str) -> str:
@@ -133,6 +156,11 @@ def parse_client_csv(data: bytes, *, max_bytes: int) -> ParsedCsv:
     except ValueError as exc:
         result.file_error = str(exc)
         return result
+    # The csv module stops at a cell over 131,072 characters, and so would the whole import: such a
+    # cell is one bad row (too long for any column). The size limit above bounds cells instead. The
+    # setting is the process's, so it is only ever raised.
+    if csv.field_size_limit() < max_bytes:
+        csv.field_size_limit(max_bytes)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     positions: dict[str, int] | None = None
     seen: dict[str, int] = {}
@@ -168,12 +196,22 @@ def parse_client_csv(data: bytes, *, max_bytes: int) -> ParsedCsv:
 
 
 def _positions_from_header(cells: list[str]) -> dict[str, int] | None:
+    if cells and _is_company_number(cells[0]):
+        return None  # a client ("12345678,No,Company Ltd"), whatever its other cells say
     positions: dict[str, int] = {}
     for index, cell in enumerate(cells):
         column = _column_for(cell)
         if column and column not in positions:
             positions[column] = index
     return positions or None
+
+
+def _is_company_number(cell: str) -> bool:
+    try:
+        normalise_company_number(_unguard(cell))
+    except InvalidCompanyNumber:
+        return False
+    return True
 
 
 def _read_row(

@@ -46,6 +46,10 @@ UNKNOWN_RESOURCE_KIND = "unknown_resource_kind"
 INVALID_COMPANY_NUMBER = "invalid_company_number"
 OVERSIZED = "oversized_line"
 
+# PostgreSQL's bigint: orjson reads integers up to 2**64 - 1, and a checkpoint past this one could
+# never be committed, so every commit after the line would fail.
+MAX_TIMEPOINT = 2**63 - 1
+
 
 class Skip(Exception):
     def __init__(self, reason: str, detail: str = "", timepoint: int | None = None) -> None:
@@ -155,7 +159,7 @@ def parse_line(line: bytes, stream: str) -> StreamEvent:
         raise Skip(NOT_AN_OBJECT, f"a JSON {type(envelope).__name__}")
     event = envelope.get("event")
     timepoint = event.get("timepoint") if type(event) is dict else None
-    if type(timepoint) is not int:
+    if type(timepoint) is not int or timepoint > MAX_TIMEPOINT:
         raise Skip(MISSING_FIELDS, "no integer event.timepoint")
     kind = envelope.get("resource_kind")
     uri = envelope.get("resource_uri")
@@ -169,7 +173,21 @@ def parse_line(line: bytes, stream: str) -> StreamEvent:
     number = company_number_of(uri)
     if number is None:
         raise Skip(INVALID_COMPANY_NUMBER, uri[:120], timepoint)
+    if b"\\u0000" in line:  # (JSON can carry NUL only escaped; a raw NUL byte is malformed)
+        envelope = _without_nul(envelope)
     return StreamEvent(timepoint, number, kind, envelope, line)
+
+
+def _without_nul(value):
+    """NUL replaced by U+FFFD throughout: PostgreSQL's text and jsonb refuse it, and the batch with
+    it would fail to commit again after every reconnect (found by fuzzing the listener)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def company_number_of(resource_uri: str) -> str | None:
@@ -187,15 +205,18 @@ def company_number_of(resource_uri: str) -> str | None:
 
 
 def published_at(envelope: dict) -> datetime | None:
-    """CH's published_at ("2025-03-14T10:22:07", no zone given; read as UTC), or None."""
+    """CH's published_at ("2025-03-14T10:22:07", no zone given; read as UTC), in UTC, or None.
+
+    In UTC because PostgreSQL refuses offsets past 15:59 (failing the whole batch), and a moment
+    whose UTC year is not 1 to 9999 would be stored but could never be read back: None then."""
     value = envelope.get("event", {}).get("published_at")
     if not isinstance(value, str):
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def data_hash(data: dict) -> str:
