@@ -56,5 +56,6 @@ class Provider(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
-        self.join(15)
+        if self.is_alive():
+            self.join(15)
         self.http.close()
