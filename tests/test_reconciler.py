@@ -77,33 +77,14 @@ def test_a_worker_killed_mid_job_then_reconciled_sends_each_email_exactly_once(
     env = process_env(
         EMAIL_BACKEND="tests.mailbackends.FileSinkBackend", TEST_MAIL_DIR=str(tmp_path), TEST_MAIL_DELAY="1.5"
     )
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        # One sent, the next claimed and inside the provider's 1.5 s: kill it there.
-        wait_until(lambda: _statuses() == ["pending", "pending", "sending", "sent"], timeout=30)
-    finally:  # the worker and the work-horse it forked (in a session of its own) die at once
-        for process in [*psutil.Process(worker.pid).children(recursive=True), psutil.Process(worker.pid)]:
-            process.send_signal(signal.SIGKILL)
-        worker.wait(10)
+    # One sent, the next claimed and inside the provider's 1.5 s: kill it there.
+    _kill_worker_when(env, lambda: _statuses() == ["pending", "pending", "sending", "sent"])
     assert _statuses() == ["pending", "pending", "sending", "sent"]
     assert len(list(tmp_path.iterdir())) == 1
 
     result = reconcile(timezone.now() + LATER)
     assert (result.unstuck, result.deliveries) == (1, 3)
-    rerun = subprocess.run(
-        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
-        cwd=ROOT,
-        env=env | {"TEST_MAIL_DELAY": "0"},
-        capture_output=True,
-        timeout=120,
-    )
-    assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
+    _burst_worker(env | {"TEST_MAIL_DELAY": "0"})
     recipients = sorted(
         line.split(b":", 1)[1].strip().decode()
         for path in tmp_path.iterdir()
@@ -127,19 +108,8 @@ def test_a_worker_killed_after_the_provider_took_an_email_does_not_send_it_twice
         TEST_MAIL_DIR=str(tmp_path),
         TEST_MAIL_AFTER_DELAY="3",
     )
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:  # the provider has taken the first email; its answer has not come back yet
-        wait_until(lambda: len(list(tmp_path.glob("*.eml"))) == 1, timeout=30)
-    finally:
-        for process in [*psutil.Process(worker.pid).children(recursive=True), psutil.Process(worker.pid)]:
-            process.send_signal(signal.SIGKILL)
-        worker.wait(10)
+    # The provider has taken the first email; its answer has not come back yet: kill it there.
+    _kill_worker_when(env, lambda: len(list(tmp_path.glob("*.eml"))) == 1)
     assert _statuses() == ["pending", "sending"]
     (taken,) = tmp_path.glob("*.eml")
 
@@ -154,17 +124,39 @@ def test_a_worker_killed_after_the_provider_took_an_email_does_not_send_it_twice
 
     result = reconcile(timezone.now() + LATER)
     assert (result.unstuck, result.deliveries) == (0, 1)  # only the one never handed over
-    rerun = subprocess.run(
-        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
-        cwd=ROOT,
-        env=env | {"TEST_MAIL_AFTER_DELAY": "0"},
-        capture_output=True,
-        timeout=120,
-    )
-    assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
+    _burst_worker(env | {"TEST_MAIL_AFTER_DELAY": "0"})
     recipients = sorted(message_from_bytes(p.read_bytes())["To"] for p in tmp_path.glob("*.eml"))
     assert recipients == ["alice@example.com", "carol@example.com"]  # each once
     assert _statuses() == ["delivered", "sent"]
+
+
+def _kill_worker_when(env: dict[str, str], moment) -> None:
+    """A real worker, SIGKILLed with the work-horse it forked as soon as `moment()` holds."""
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(moment, timeout=30)
+    finally:  # the worker and its work-horse die at once, as with the host they run on
+        for process in [*psutil.Process(worker.pid).children(recursive=True), psutil.Process(worker.pid)]:
+            process.send_signal(signal.SIGKILL)
+        worker.wait(10)
+
+
+def _burst_worker(env: dict[str, str]) -> None:
+    """A worker that runs what is queued, then stops."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "rqworker", "default", "--burst", *WORKER_CLASS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
 
 
 def _statuses() -> list[str]:
