@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from notifications import views as notification_views
+from notifications.forms import LoginForm
 from notifications.webhooks import webhook_urls
 from project import health, metrics
 
@@ -19,7 +20,7 @@ urlpatterns = [
     path("anymail/", include(webhook_urls())),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        auth_views.LoginView.as_view(template_name="registration/login.html", authentication_form=LoginForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),

@@ -116,6 +116,9 @@ ANYMAIL = _anymail_settings()
 # Where people reach the site: absolute links in emails (feed, unsubscribe).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 LOGIN_URL = "login"
+# A username's logins are refused for the rest of the window after this many failures in it.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10, minimum=1)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)  # seconds
 LOGIN_REDIRECT_URL = "feed_home"
 
 # /readyz: the streams the listener should be running, and how old their last heartbeat may be.
