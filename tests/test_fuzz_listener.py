@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta, timezone
 
 import orjson
 import pytest
@@ -26,6 +25,7 @@ from streams.listener import ListenerConfig, StreamWorker
 from streams.models import Event, StreamState
 from streams.store import BatchResult
 from streams.watch_index import WatchIndex
+from tests.fuzzkit import iso_moments
 from tests.streamkit import filing, profile
 
 pytestmark = pytest.mark.django_db
@@ -59,12 +59,7 @@ class RecordingDatabase:
 
 published = st.one_of(
     st.just("2025-03-14T10:22:07"),
-    st.datetimes().map(lambda moment: moment.isoformat()),
-    st.builds(
-        lambda moment, minutes: moment.replace(tzinfo=timezone(timedelta(minutes=minutes))).isoformat(),
-        st.datetimes(),
-        st.integers(-(24 * 60 - 1), 24 * 60 - 1),
-    ),
+    iso_moments,
     st.text(max_size=20),
 )
 # NUL included: PostgreSQL refuses it in text and jsonb, so the parser replaces it (see

@@ -4,7 +4,7 @@ either a valid event or a Skip with one of the known reasons, which the listener
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
@@ -13,6 +13,7 @@ from streams import events
 from streams.company_numbers import CANONICAL, InvalidCompanyNumber, normalise_company_number
 from streams.events import STREAM_KINDS, Skip, StreamEvent, fast_path, parse_line, unwatched_number
 from streams.listener import ListenerConfig
+from tests.fuzzkit import iso_moments
 
 REASONS = frozenset(
     {
@@ -76,12 +77,7 @@ invalid_utf8 = st.sampled_from(
     [b"\xff", b"\x80", b"\xc3", b"\xc3\x28", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\xe2\x82"]
 )
 published = st.one_of(
-    st.datetimes().map(lambda moment: moment.isoformat()),
-    st.builds(
-        lambda moment, minutes: moment.replace(tzinfo=timezone(timedelta(minutes=minutes))).isoformat(),
-        st.datetimes(),
-        st.integers(-(24 * 60 - 1), 24 * 60 - 1),
-    ),
+    iso_moments,
     st.text(max_size=30),
     wrong_values,
 )
