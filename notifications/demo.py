@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from .backfill import queue_backfill
 from .client_csv import ClientRow
 from .client_lists import import_rows
 from .models import ClientList, Membership, Organisation
@@ -62,7 +63,11 @@ def create_demo(*, password: str, admin_password: str) -> list[DemoLogin]:
         organisation=organisation, name=DEMO_LIST, defaults={"description": "Demo data from make run"}
     )
     rows = [ClientRow(i, number, ref, name) for i, (number, ref, name) in enumerate(DEMO_COMPANIES, 1)]
-    import_rows(client_list, rows, added_by=demo)
+    plan = import_rows(client_list, rows, added_by=demo)  # queues backfill of the new ones
+    # A run stopped before the worker took its backfill (the embedded Redis keeps nothing) queues
+    # it again; companies already backfilled are left out.
+    new = {row.company_number for row in plan.new}
+    queue_backfill(number for number, _, _ in DEMO_COMPANIES if number not in new)
     return [
         DemoLogin("demo", password, f"admin of {DEMO_ORGANISATION} (sees only its client lists)"),
         DemoLogin("admin", admin_password, "superuser (operator)"),

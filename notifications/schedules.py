@@ -5,11 +5,18 @@ jobs is idempotent."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import django_rq
 from django.conf import settings
+
+# rq-scheduler asks crontab for the next run without saying which default it wants, and crontab
+# warns about a change of its default on every call. The scheduler cannot pass the argument and
+# an operator cannot act on the warning: it is silenced here, where
+# every scheduling call starts (registerschedules and the scheduler both import this module).
+warnings.filterwarnings("ignore", message=r"Version 0\.22\.0\+ of crontab", category=FutureWarning)
 
 
 @dataclass(frozen=True)

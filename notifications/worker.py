@@ -9,7 +9,19 @@ before forking, every horse inherits them.
 
 from __future__ import annotations
 
+import logging
+
 from rq import Worker
+
+# RQ writes four lines for every job (taken, "Job OK", completed in, how long its result is kept).
+# Under a steady stream of small jobs they bury everything else: each job keeps one line, RQ's
+# "Successfully completed <job> in <time>"; failures keep all of theirs.
+_TAKEN_OR_OK = "Worker %s: %s: %s (%s)"
+
+
+class OneLinePerJob(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.INFO and record.msg == _TAKEN_OR_OK)
 
 
 def warm_up() -> None:
@@ -33,6 +45,10 @@ def warm_up() -> None:
 
 
 class WarmWorker(Worker):
+    log_result_lifespan = False
+
     def work(self, *args, **kwargs):
+        if not any(isinstance(f, OneLinePerJob) for f in self.log.filters):
+            self.log.addFilter(OneLinePerJob())
         warm_up()
         return super().work(*args, **kwargs)

@@ -69,6 +69,7 @@ def _streams() -> dict[str, dict]:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
+    request.readiness_probe = True  # its 503 is not logged as a server error (project.logs)
     checks: dict[str, dict] = {}
     for name, check in (("database", _database), ("redis", _redis)):
         try:

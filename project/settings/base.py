@@ -183,7 +183,10 @@ if LOG_FORMAT not in ("plain", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "project.logs.RedactSecrets"}},
+    "filters": {
+        "redact": {"()": "project.logs.RedactSecrets"},
+        "quiet_request_errors": {"()": "project.logs.QuietRequestErrors"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "project.logs.JsonFormatter"},
@@ -193,6 +196,15 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Ours only: Django's own console handler (with DEBUG on) would write every line twice.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # A 403 or 404 in one line without a traceback; a failing readiness probe not at all.
+        "django.request": {"filters": ["quiet_request_errors"]},
+        # A line per HTTP request to CH is the listener's and backfill's to write, with context.
+        "httpx": {"level": "WARNING"},
+        # rq-scheduler adds a handler of its own unless the logger has one; with ours here (and no
+        # propagation) each line is written once, in our format.
+        "rq_scheduler.scheduler": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

@@ -15,6 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, password: str, admin_password: str, url: str, **options):
         logins = create_demo(password=password, admin_password=admin_password)
+        if options["verbosity"] < 1:
+            return
         if url:
             self.stdout.write(self.style.SUCCESS(f"Client Watch is starting at {url}"))
         for login in logins:
