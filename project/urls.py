@@ -8,9 +8,10 @@ from django.views.generic import RedirectView
 from notifications import views as notification_views
 from notifications.forms import LoginForm
 from notifications.webhooks import webhook_urls
-from project import health, metrics
+from project import favicon, health, metrics
 
 urlpatterns = [
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
@@ -23,7 +24,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(template_name="registration/login.html", authentication_form=LoginForm),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("accounts/logout/", notification_views.log_out, name="logout"),
     path("feed/", notification_views.feed_home, name="feed_home"),
     path("feed/<int:organisation_id>/", notification_views.feed_page, name="feed"),
     path("feed/<int:organisation_id>/api/", notification_views.feed_api, name="feed_api"),
@@ -37,5 +38,6 @@ urlpatterns = [
     path("preferences/", notification_views.preferences, name="preferences"),
     path("preferences/resume-email/", notification_views.resume_email, name="resume_email"),
     path("email/unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
+    path("dev/mailbox/", include("notifications.views.mailbox")),  # superusers; DEBUG or DEV_MAILBOX only
     path("", RedirectView.as_view(pattern_name="feed_home", permanent=False)),
 ]

@@ -36,6 +36,7 @@ PROBE = "public, GET only, no organisation data (test_health)"
 METRICS = "bearer token when METRICS_TOKEN is set, aggregate numbers only (test_metrics)"
 LOGIN = "public form, CSRF"
 LOGOUT = "POST with CSRF; ends the caller's own session (test_preferences_pages)"
+SITE_LOGOUT = "GET (a plain link) or POST with CSRF; ends the caller's own session only (test_logout)"
 HOME = "redirect to the feed, which wants a login"
 MEMBER = "login; the organisation must be one of the user's, else 404; rows start from the user's own"
 OWN = "login; acts on request.user only, takes no ids (test_preferences_pages)"
@@ -45,13 +46,15 @@ ADMIN_SITE = "staff login; shows only what the user's ModelAdmin permissions all
 SCOPED = "staff + practice admin; rows, choices and autocomplete of their practices (test_security_admin)"
 OPERATOR = "superusers only, 403 for everyone else (test_security_admin)"
 DJANGO_PERMS = "Django model permissions, which practice admins do not have (test_security_admin)"
+DEV_MAILBOX = "login; superusers only and only with DEBUG or DEV_MAILBOX on, else 404 (test_dev_mailbox)"
 
 SITE = {
     "healthz": PROBE,
     "readyz": PROBE,
     "metrics": METRICS,
     "login": LOGIN,
-    "logout": LOGOUT,
+    "logout": SITE_LOGOUT,
+    "favicon": PROBE,
     "": HOME,  # the bare "/" (route "", unnamed)
     "feed_home": OWN,
     "feed": MEMBER,
@@ -62,6 +65,9 @@ SITE = {
     "preferences": OWN,
     "resume_email": OWN,
     "unsubscribe": UNSUBSCRIBE,
+    "dev_mailbox": DEV_MAILBOX,
+    "dev_mailbox_message": DEV_MAILBOX,
+    "dev_mailbox_raw": DEV_MAILBOX,
 }
 ADMIN_SITE_VIEWS = {
     "admin:index": ADMIN_SITE,
@@ -202,6 +208,7 @@ def fill(**values) -> dict[str, object]:
         "key": "no-such-worker",
         "scheduler_name": "no-such-scheduler",
         "cron_job_name": "no-such-job",
+        "name": "no-such-message.eml",  # the development mailbox's file names: no practice's data
         **values,
     }
 
@@ -232,7 +239,7 @@ def test_every_url_naming_an_organisation_or_notification_is_a_member_url():
             continue  # the admin takes object ids: test_security_admin walks those
         takes_ids = {"organisation_id", "notification_id"} & set(route.kwargs)
         assert bool(takes_ids) == (protection_of(route) == MEMBER), route.key
-        assert set(route.kwargs) <= {"organisation_id", "notification_id", "token"}, (
+        assert set(route.kwargs) <= {"organisation_id", "notification_id", "token", "name"}, (
             f"{route.key} takes a new kind of id: add another practice's value to the isolation walk"
         )
 
@@ -250,6 +257,7 @@ ANONYMOUS_ALLOWED = {
     METRICS: {"GET": {401}, "POST": {405}},
     LOGIN: {"GET": {200}, "POST": {200}},  # the form again, with its errors
     LOGOUT: {"GET": {302, 405}, "POST": {302}},
+    SITE_LOGOUT: {"GET": {200}, "POST": {200}},
     HOME: {"GET": {302}, "POST": {302}},
     UNSUBSCRIBE: {"GET": {400}, "POST": {400}},  # not a token we signed
     # No basic auth: refused. 500 from a provider this site is not set up for (no signing key, or its
@@ -367,7 +375,6 @@ def test_every_post_without_the_csrf_token_is_refused_except_the_two_exemptions(
 # every URL they post to.
 POST_FORMS = {
     "registration/login.html": "login",
-    "base.html": "logout",
     "notifications/feed.html": "feed_read_all, feed_read",
     "notifications/preferences.html": "resume_email, preferences",
     "notifications/unsubscribe_confirm.html": "unsubscribe (exempt: the signed token in its URL)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .deadlines import deadlines_page
 from .feed import feed_api, feed_home, feed_page, mark_all_read, mark_read
+from .logout import log_out
 from .preferences import preferences, resume_email
 from .unsubscribe import unsubscribe
 
@@ -13,6 +14,7 @@ __all__ = [
     "feed_api",
     "feed_home",
     "feed_page",
+    "log_out",
     "mark_all_read",
     "mark_read",
     "preferences",

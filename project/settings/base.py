@@ -85,8 +85,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
-
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
@@ -95,9 +93,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-# Email: console by default; any anymail backend by EMAIL_BACKEND plus its ANYMAIL_* settings,
+# Email: console by default (make run uses notifications.devmail: files and one log line each);
+# any anymail backend by EMAIL_BACKEND plus its ANYMAIL_* settings,
 # e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend ANYMAIL_POSTMARK_SERVER_TOKEN=...
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# notifications.devmail (make run's email): one .eml file per message here, shown at /dev/mailbox/.
+DEV_MAIL_DIR = Path(env_str("DEV_MAIL_DIR", str(VAR_DIR / "mail")))
+# The mailbox page for superusers even with DEBUG off (a staging site whose email goes to files).
+DEV_MAILBOX = env_bool("DEV_MAILBOX", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Client Watch <alerts@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
