@@ -226,16 +226,6 @@ def test_text_from_the_database_is_escaped(client, alice):
     assert "&lt;img src=x onerror=alert(&#x27;detail&#x27;)&gt;" in page
 
 
-def test_logging_out_is_a_post_and_ends_the_session(client, alice):
-    client.force_login(alice)
-
-    response = client.post(reverse("logout"))
-
-    assert response.status_code == 302
-    assert response["Location"] == reverse("login")
-    assert client.get(PREFERENCES).status_code == 302
-
-
 # --- the unsubscribe link -------------------------------------------------------------------
 
 
