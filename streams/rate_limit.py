@@ -23,6 +23,8 @@ import redis
 PREFIX = "clientwatch:ch-api"
 
 # Times are whole milliseconds from Redis' clock (13 digits: exact in Lua's numbers and strings).
+# The scripts use commands of Redis 6.2 only, the oldest the project runs on (redis_version.py);
+# writing after TIME is allowed there, as Redis replicates a script's writes, not the script.
 # KEYS: log, block. ARGV: limit, window (ms), member.
 # Returns 0 when the member was added, else the milliseconds to wait before asking again.
 _ACQUIRE = """
