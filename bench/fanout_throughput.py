@@ -253,7 +253,7 @@ def enqueue(ids: list[int], one_job_each: bool) -> int:
     else:
         from rq import Retry
 
-        from notifications.delivery import RETRY_INTERVALS
+        from notifications.delivery.sending import RETRY_INTERVALS
 
         retry = Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
         queue = jobs.queue(jobs.DELIVERY_QUEUE)

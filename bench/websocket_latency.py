@@ -19,7 +19,7 @@ simulator's control API, the clock read just before the POST, each received by e
 `{"type": "new"}` before the next (then a pause, `--gap`, so the listener sees the stream go
 quiet and commits at once, as it does in production); then `--events` bare `group_send`s from
 this process, with the same channel layer settings, to the same group; then `--events` calls of
-`notifications.live.push_new` from a thread with no event loop, as the RQ worker makes them
+`notifications.feed.live.push_new` from a thread with no event loop, as the RQ worker makes them
 (async_to_sync: a new loop, layer and Redis connection each time). Latency is counted per
 (socket, event) pair. The breakdown of end to end uses the timestamps the system writes anyway
 (`streams_event.received_at` and `fanned_out_at`, RQ's job `enqueued_at` and `started_at`), so
@@ -123,7 +123,8 @@ def setup_database(clients: int) -> tuple[int, list[str]]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connections
 
-    from notifications.models import ClientList, ClientListEntry, Company, Membership, Organisation
+    from notifications.models import ClientList, ClientListEntry, Membership, Organisation
+    from streams.models import Company
 
     org = Organisation.objects.create(name="Bench Practice")
     client_list = ClientList.objects.create(organisation=org, name="Clients")
@@ -342,8 +343,8 @@ async def measure(args, org_id: int, keys: list[str], sim_port: int, web_port: i
     import websockets
     from channels.layers import get_channel_layer
 
-    from notifications import live
-    from notifications.live import group_name
+    from notifications.feed import live
+    from notifications.feed.live import group_name
 
     sockets = Sockets(len(keys))
     origin = f"http://127.0.0.1:{web_port}"

@@ -6,4 +6,5 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Practices and client lists"
 
     def ready(self) -> None:
-        from . import signals, webhooks  # noqa: F401  (connects the receivers)
+        from notifications import signals  # noqa: F401  (connects the receivers)
+        from notifications.delivery import webhooks  # noqa: F401  (connects the receivers)

@@ -24,9 +24,8 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from streams.client import ApiRateLimited, fetch_company_profile, fetch_filing_history, rest_client
+from streams.models import Company
 from streams.rate_limit import RateLimiter, SlotUnavailable
-
-from .models import Company
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def queue_backfill(numbers: Iterable[str]) -> int:
         )
     )
     if pending:
-        from .jobs import enqueue_backfill
+        from notifications.jobs import enqueue_backfill
 
         transaction.on_commit(lambda: enqueue_backfill(pending))
     return len(pending)

@@ -18,13 +18,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from streams.models import Event
-
-from .categories import EmailMode
-from .content import describe
-from .models import (
+from notifications.content.categories import EmailMode
+from notifications.content.describe import describe
+from notifications.models import (
     ClientListEntry,
-    Company,
     Delivery,
     EmailSuppression,
     Membership,
@@ -33,6 +30,7 @@ from .models import (
     UserNotification,
     UserPreferences,
 )
+from streams.models import Company, Event
 
 log = logging.getLogger(__name__)
 BULK = 2000
@@ -76,7 +74,8 @@ def fan_out_events(event_ids: list[int]) -> FanOutResult:
 def announce(result: FanOutResult) -> None:
     """After the current transaction commits: the live push to the organisations' browsers and
     the delivery jobs (ids only). Call inside the transaction that made the notifications."""
-    from . import jobs, live  # (jobs imports this module)
+    from notifications import jobs
+    from notifications.feed import live  # (jobs imports this module)
 
     if result.by_organisation:
         transaction.on_commit(partial(live.push_new, result.by_organisation), robust=True)

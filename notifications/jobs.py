@@ -49,14 +49,14 @@ def enqueue_fan_out(event_ids: list[int]) -> None:
 
 def enqueue_deliveries(delivery_ids: list[int]) -> None:
     """Queue sending. Called after the transaction that made the deliveries commits."""
-    from .delivery import RETRY_INTERVALS
+    from notifications.delivery.sending import RETRY_INTERVALS
 
     retry = Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
     _enqueue_chunks(DELIVERY_QUEUE, deliver, delivery_ids, DELIVERY_CHUNK, retry)
 
 
 def fan_out(event_ids: list[int]) -> int:
-    from .fan_out import fan_out_events
+    from notifications.fan_out import fan_out_events
 
     return fan_out_events(event_ids).notifications
 
@@ -66,7 +66,7 @@ class DeliveriesToRetry(Exception):
 
 
 def deliver(delivery_ids: list[int]) -> int:
-    from .delivery import deliver as deliver_all
+    from notifications.delivery.sending import deliver as deliver_all
 
     outcome = deliver_all(delivery_ids)
     if outcome.retry:
@@ -82,9 +82,8 @@ def enqueue_backfill(numbers: list[str]) -> None:
 def backfill(numbers: list[str]) -> int:
     """Fetch profile and filings of companies just added to lists; how many were recorded. What
     the rate limit does not allow soon is queued again for when it does (through rq-scheduler)."""
+    from notifications.backfill import backfill_companies
     from streams.client import ApiUnauthorized
-
-    from .backfill import backfill_companies
 
     try:
         outcome = backfill_companies(numbers)
@@ -102,27 +101,27 @@ def backfill(numbers: list[str]) -> int:
 
 
 def reconcile() -> None:
-    from .reconcile import reconcile as run
+    from notifications.reconcile import reconcile as run
 
     run()
 
 
 def queue_digests() -> int:
     """Hourly: the digests of the practices whose local time has reached the digest hour."""
-    from .digests import queue_due_digests
+    from notifications.delivery.digests import queue_due_digests
 
     return len(queue_due_digests())
 
 
 def trim_old_data() -> None:
     """Nightly retention."""
-    from .retention import trim
+    from notifications.retention import trim
 
     trim()
 
 
 def send_deadline_reminders() -> int:
     """Daily: reminders of accounts and confirmation statement deadlines, each stage once."""
-    from .deadlines import send_deadline_reminders as run
+    from notifications.deadlines.reminders import send_deadline_reminders as run
 
     return run().notifications

@@ -14,9 +14,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications.models import ClientListEntry, Delivery
 from streams.models import Event
-
-from .models import ClientListEntry, Delivery
 
 log = logging.getLogger(__name__)
 LIMIT = 50_000  # per run: a backlog bigger than this is taken over the next minutes
@@ -35,7 +34,7 @@ class Reconciled:
 
 
 def reconcile(now=None) -> Reconciled:
-    from . import jobs
+    from notifications import jobs
 
     now = now or timezone.now()
     result = Reconciled()
@@ -86,8 +85,8 @@ def reconcile(now=None) -> Reconciled:
 def _reconcile_backfill(now) -> int:
     """Companies on a list for an hour and still without a baseline (a lost job, a key set only
     later): queued again, at most hourly (each backfill job skips what is done meanwhile)."""
-    from .backfill import backfill_enabled, queue_backfill
-    from .jobs import queue
+    from notifications.backfill import backfill_enabled, queue_backfill
+    from notifications.jobs import queue
 
     if not backfill_enabled():
         return 0

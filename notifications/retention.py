@@ -18,9 +18,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications.models import Delivery, Notification, Organisation, UserNotification
 from streams.models import Event
-
-from .models import Delivery, Notification, Organisation, UserNotification
 
 log = logging.getLogger(__name__)
 

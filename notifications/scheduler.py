@@ -12,7 +12,7 @@ import logging
 
 from django_rq.queues import DjangoScheduler
 
-from .schedules import register, schedules
+from notifications.schedules import register, schedules
 
 log = logging.getLogger(__name__)
 

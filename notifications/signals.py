@@ -10,10 +10,9 @@ from __future__ import annotations
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from notifications.backfill import queue_backfill
+from notifications.models import ClientListEntry
 from streams.watch_index import record_watch_changes
-
-from .backfill import queue_backfill
-from .models import ClientListEntry
 
 
 @receiver(pre_save, sender=ClientListEntry)

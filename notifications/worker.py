@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import logging
 
+from django.template.loader import get_template
+from django.urls import reverse
 from rq import Worker
+
+from notifications import fan_out, jobs  # noqa: F401  (the job code itself, imported before forking)
+from notifications.content.filing_text import _descriptions
+from notifications.content.words import _psc_short
+from notifications.delivery import sending  # noqa: F401
+from streams import enumerations
 
 # RQ writes four lines for every job (taken, "Job OK", completed in, how long its result is kept).
 # Under a steady stream of small jobs they bury everything else: each job keeps one line, RQ's
@@ -25,13 +33,6 @@ class OneLinePerJob(logging.Filter):
 
 
 def warm_up() -> None:
-    from django.template.loader import get_template
-    from django.urls import reverse
-
-    from . import delivery, fan_out, jobs  # noqa: F401  (the job code itself)
-    from .enumerations import load_enumerations
-    from .filing_text import load_descriptions
-
     reverse("feed_home")  # imports the URLconf and builds the reverse lookup
     for name in (
         "email/notification.txt",
@@ -40,8 +41,9 @@ def warm_up() -> None:
         "email/digest.html",
     ):
         get_template(name)
-    load_enumerations()
-    load_descriptions()
+    enumerations.load_all()
+    _descriptions()
+    _psc_short()
 
 
 class WarmWorker(Worker):

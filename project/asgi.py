@@ -15,7 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from notifications.consumers import FeedConsumer  # noqa: E402
+from notifications.feed.consumer import FeedConsumer  # noqa: E402
 
 http_app = django_asgi_app
 if settings.DEBUG:

@@ -107,7 +107,7 @@ def environment() -> dict[str, str]:
         env["CH_API_KEY"] = env.get("CH_API_KEY") or "simulator-api-key"
         env["CH_STREAM_URL"] = env["CH_API_URL"] = f"http://127.0.0.1:{env['CHSIM_PORT']}"
     # Emails go to files in var/mail/ (one log line each), listed on the development mailbox page.
-    env.setdefault("EMAIL_BACKEND", "notifications.devmail.EmailBackend")
+    env.setdefault("EMAIL_BACKEND", "notifications.delivery.devmail.EmailBackend")
     env["PYTHONUNBUFFERED"] = "1"
     env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
     return env

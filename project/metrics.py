@@ -122,7 +122,7 @@ def _queues():
 def _websockets():
     import django_rq
 
-    from notifications.live import SOCKET_KEY_PREFIX
+    from notifications.feed.live import SOCKET_KEY_PREFIX
 
     redis = django_rq.get_connection("default")
     count = sum(1 for _ in redis.scan_iter(match=f"{SOCKET_KEY_PREFIX}*", count=1000))

@@ -1,9 +1,39 @@
-"""What the stream listener records: events, per-stream state and checkpoints, gaps, watch changes."""
+"""What we hold from Companies House: companies as CH describes them, and what the stream listener
+records (events, per-stream state and checkpoints, gaps, watch changes)."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+
+from streams.fields import CompanyNumberField
+
+
+class Company(models.Model):
+    """What we last heard from Companies House about one company, shared by every list.
+
+    A row exists for every company on any client list (created when it is added) and for every
+    company the streams have told us about that someone watches; `profile` is CH's company
+    profile resource as last seen, at `profile_timepoint` of the companies stream.
+    """
+
+    company_number = CompanyNumberField(primary_key=True)
+    name = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=50, blank=True)
+    profile = models.JSONField(null=True, blank=True)
+    profile_timepoint = models.BigIntegerField(null=True, blank=True)
+    # From CH's REST API when the company is added to a list (backfill): a baseline at once.
+    recent_filings = models.JSONField(null=True, blank=True, help_text="the newest filing-history items")
+    backfilled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "notifications_company"  # where it was made, before it moved to this app
+        verbose_name_plural = "companies"
+        ordering = ["company_number"]
+
+    def __str__(self) -> str:
+        return f"{self.company_number} {self.name}".strip()
 
 
 class StreamState(models.Model):
@@ -125,13 +155,3 @@ class WatchChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_number} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
-
-
-class OperationsOverview(StreamState):
-    """The admin's one-page operator view (streams, queues, failed deliveries, bounced addresses):
-    a proxy so the admin can list it; it stores nothing of its own."""
-
-    class Meta:
-        proxy = True
-        verbose_name = "operations overview"
-        verbose_name_plural = "operations overview"

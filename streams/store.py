@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.jobs import enqueue_fan_out
-from notifications.models import Company
+from streams.models import Company
 
 from .copy_rows import COLUMNS, UPDATED_FIELDS, write_filings_raw, write_rows_copy
 from .events import StreamEvent, data_hash, published_at

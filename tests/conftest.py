@@ -10,7 +10,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from notifications.models import ClientList, ClientListEntry, Company, Membership, Organisation
+from notifications.models import ClientList, ClientListEntry, Membership, Organisation
+from streams.models import Company
 
 
 def _services_problem() -> str | None:

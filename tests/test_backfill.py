@@ -19,10 +19,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from notifications.backfill import BACKFILL_OFF_MESSAGE
-from notifications.client_csv import ClientRow
-from notifications.client_lists import import_rows
-from notifications.models import ClientList, ClientListEntry, Company
+from notifications.models import ClientList, ClientListEntry
+from notifications.practices.client_csv import ClientRow
+from notifications.practices.client_lists import import_rows
 from streams.client import fetch_company_profile, rest_client
+from streams.models import Company
 from streams.rate_limit import RateLimiter
 from tests.notifykit import process_env, run_jobs
 from tests.streamkit import filing, profile

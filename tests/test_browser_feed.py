@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from notifications.demo import create_demo
 from notifications.models import Notification
+from notifications.practices.demo import create_demo
 from tests.notifykit import process_env
 from tests.streamkit import filing, free_port, wait_until
 

@@ -12,7 +12,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from notifications import live
+from notifications.feed import live
 
 pytest_plugins = ["tests.redis_servers"]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import io
 
-from notifications.client_csv import MAX_ROWS, ClientRow, parse_client_csv, write_client_csv
+from notifications.practices.client_csv import MAX_ROWS, ClientRow, parse_client_csv, write_client_csv
 
 LIMIT = 1_000_000
 

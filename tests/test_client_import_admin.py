@@ -6,7 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from notifications.models import ClientListEntry, Company
+from notifications.models import ClientListEntry
+from streams.models import Company
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from notifications.categories import Category, Severity, filing_category, filing_severity
-from notifications.content import describe
+from notifications.content.categories import Category, Severity, filing_category, filing_severity
+from notifications.content.describe import describe
 
 SAMPLES = Path(__file__).parent / "data" / "sample-events.ndjson"  # CH's sample events, unchanged
 STREAMS = {
@@ -248,7 +248,7 @@ def test_events_with_missing_or_mistyped_data_still_read_sensibly():
 def test_the_same_words_reach_the_feed_record_the_email_and_the_admin(ashford_list, alice, operator, client):
     from django.core import mail
 
-    from notifications.delivery import deliver
+    from notifications.delivery.sending import deliver
     from notifications.fan_out import fan_out_events
     from notifications.models import Delivery, Notification
     from tests.notifykit import stored_officer_change

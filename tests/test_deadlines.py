@@ -12,13 +12,13 @@ import time_machine
 from django.db import connection
 from django.urls import reverse
 
-from notifications import deadlines, jobs
-from notifications.categories import Category, EmailMode, Severity
-from notifications.deadlines import company_deadlines, deadlines_for, send_deadline_reminders
+from notifications import jobs
+from notifications.content.categories import Category, EmailMode, Severity
+from notifications.deadlines import reminders as deadlines
+from notifications.deadlines.reminders import company_deadlines, deadlines_for, send_deadline_reminders
 from notifications.models import (
     ClientList,
     ClientListEntry,
-    Company,
     DeadlineReminder,
     Delivery,
     Notification,
@@ -27,6 +27,7 @@ from notifications.models import (
     UserPreferences,
 )
 from notifications.schedules import register
+from streams.models import Company
 from tests.notifykit import run_jobs
 from tests.test_settings import run_with_settings
 
@@ -405,7 +406,7 @@ def test_after_commit_browsers_get_a_push_and_delivery_jobs_are_queued(
     green_leaf_due, ashford, alice, redis_client, django_capture_on_commit_callbacks, monkeypatch
 ):
     pushed = []
-    monkeypatch.setattr("notifications.live.push_new", pushed.append)
+    monkeypatch.setattr("notifications.feed.live.push_new", pushed.append)
     with django_capture_on_commit_callbacks(execute=True):
         send_deadline_reminders(today=date(2025, 4, 1))
     note = Notification.objects.get()

@@ -8,11 +8,11 @@ from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core import mail
 
 from notifications import jobs
-from notifications.categories import Category, EmailMode
-from notifications.delivery import deliver
+from notifications.content.categories import Category, EmailMode
+from notifications.delivery.sending import deliver
+from notifications.delivery.unsubscribe import user_id_for
 from notifications.fan_out import fan_out_events
 from notifications.models import Delivery, EmailSuppression, Notification, UserPreferences
-from notifications.unsubscribe import user_id_for
 from tests.mailbackends import ScriptedBackend
 from tests.notifykit import run_jobs, stored_filing, stored_officer_change
 
@@ -150,7 +150,7 @@ def test_a_practice_admin_sees_only_their_own_organisations_deliveries(
 def test_a_daily_digest_groups_the_days_news_by_client_and_is_sent_once(
     ashford_list, alice, redis_client, django_capture_on_commit_callbacks
 ):
-    from notifications.digests import queue_digests
+    from notifications.delivery.digests import queue_digests
 
     UserPreferences.objects.create(user=alice, modes={Category.ACCOUNTS: EmailMode.DIGEST})
     fan_out_events([stored_filing("09876543").id, stored_filing("SC123456").id, stored_filing("09876543").id])
@@ -173,7 +173,7 @@ def test_a_daily_digest_groups_the_days_news_by_client_and_is_sent_once(
 
 
 def test_no_digest_when_there_is_nothing_to_tell(ashford_list, alice):
-    from notifications.digests import queue_digests
+    from notifications.delivery.digests import queue_digests
 
     assert queue_digests() == []
     assert not Delivery.objects.exists()

@@ -13,8 +13,8 @@ import redis
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from notifications.demo import DEMO_COMPANIES, DEMO_LIST, DEMO_ORGANISATION
 from notifications.models import ClientList, Membership
+from notifications.practices.demo import DEMO_COMPANIES, DEMO_LIST, DEMO_ORGANISATION
 from project.devrun import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent

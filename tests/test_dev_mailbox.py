@@ -12,15 +12,15 @@ import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.urls import reverse
 
-from notifications import devmail
-from notifications.delivery import deliver
+from notifications.delivery import devmail
+from notifications.delivery.mailbox import links_in_new_tabs
+from notifications.delivery.sending import deliver
 from notifications.fan_out import fan_out_events
 from notifications.models import Delivery
-from notifications.views.mailbox import links_in_new_tabs
 from tests.notifykit import stored_officer_change
 
 pytestmark = pytest.mark.django_db
-BACKEND = "notifications.devmail.EmailBackend"
+BACKEND = "notifications.delivery.devmail.EmailBackend"
 
 
 @pytest.fixture
@@ -55,9 +55,9 @@ def kept(directory) -> list:
 
 
 def test_an_email_sent_under_make_run_is_one_log_line_and_an_eml_file(mail_dir, caplog):
-    with caplog.at_level(logging.INFO, logger="notifications.devmail"):
+    with caplog.at_level(logging.INFO, logger="notifications.delivery.devmail"):
         assert email().send() == 1
-    lines = [r for r in caplog.records if r.name == "notifications.devmail"]
+    lines = [r for r in caplog.records if r.name == "notifications.delivery.devmail"]
     assert len(lines) == 1 and lines[0].levelno == logging.INFO
     # The console handler's filter writes the address as its domain only; either way, one line.
     assert lines[0].getMessage() in (

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.core import mail
 
-from notifications.categories import Category, EmailMode
-from notifications.digests import queue_due_digests
+from notifications.content.categories import Category, EmailMode
+from notifications.delivery.digests import queue_due_digests
 from notifications.fan_out import fan_out_events
 from notifications.models import Delivery, Organisation, UserPreferences
 from tests.notifykit import run_jobs, stored_filing

@@ -10,9 +10,9 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
 from notifications import jobs
-from notifications.categories import Category, EmailMode, Severity
+from notifications.content.categories import Category, EmailMode, Severity
 from notifications.fan_out import fan_out_events
-from notifications.live import group_name
+from notifications.feed.live import group_name
 from notifications.models import (
     ClientList,
     ClientListEntry,

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from notifications.fan_out import fan_out_events
-from notifications.models import ClientList, ClientListEntry, Company, Membership, UserNotification
+from notifications.models import ClientList, ClientListEntry, Membership, UserNotification
+from streams.models import Company
 from tests.notifykit import stored_filing, stored_officer_change
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from notifications.filing_text import TITLE_LIMIT, filing_body, filing_title, render_description
+from notifications.content.filing_text import TITLE_LIMIT, filing_body, filing_title, render_description
 
 ENUMERATIONS = Path(__file__).resolve().parent.parent / "streams" / "enumerations"
 # A copy of /work/shared/ch/sample-events.ndjson: CH's envelope and field names, invented values.

@@ -1,4 +1,4 @@
-"""Fuzzing the client list import (notifications.client_csv): whatever a practice uploads, the
+"""Fuzzing the client list import (notifications.practices.client_csv): whatever a practice uploads, the
 answer is rows, bad rows with their line numbers, or one file error; never an exception, and no
 good row lost because of a bad one beside it."""
 
@@ -16,7 +16,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from notifications.client_csv import MAX_NAME, MAX_REFERENCE, ClientRow, ParsedCsv, parse_client_csv
+from notifications.practices.client_csv import MAX_NAME, MAX_REFERENCE, ClientRow, ParsedCsv, parse_client_csv
 from streams.company_numbers import CANONICAL, InvalidCompanyNumber, normalise_company_number
 
 LIMIT = 5_000_000  # CLIENT_CSV_MAX_BYTES's default

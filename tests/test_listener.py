@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.models import Company
-from streams.models import Event, StreamState
+from streams.models import Company, Event, StreamState
 from tests.streamkit import checkpoint, filing, profile, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from notifications.client_csv import ClientRow
-from notifications.client_lists import import_rows
+from notifications.practices.client_csv import ClientRow
+from notifications.practices.client_lists import import_rows
 from streams.events import data_hash
 from streams.models import Event, StreamState
 from streams.simulator.generator import Generator

@@ -131,7 +131,7 @@ def test_a_company_added_to_or_removed_from_a_list_is_matched_or_not_within_two_
 
 
 def _company(number: str) -> str:
-    from notifications.client_lists import ensure_companies
+    from notifications.practices.client_lists import ensure_companies
 
     ensure_companies({number: ""})
     return number

@@ -11,7 +11,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from notifications import login_throttle
+from notifications.practices import login_throttle
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.redis_servers"]
@@ -114,7 +114,7 @@ def test_a_count_left_without_an_expiry_gets_one_at_the_next_failure(client, ali
 
 def test_every_step_of_the_throttle_that_fails_is_logged_without_the_username_or_a_password(settings, caplog):
     settings.REDIS_URL = UNREACHABLE
-    with caplog.at_level(logging.WARNING, logger="notifications.login_throttle"):
+    with caplog.at_level(logging.WARNING, logger="notifications.practices.login_throttle"):
         assert login_throttle.wait_seconds("alice") == 0
         login_throttle.record_failure("alice")
         login_throttle.clear("alice")
@@ -129,7 +129,7 @@ def test_every_step_of_the_throttle_that_fails_is_logged_without_the_username_or
 
 def test_a_command_redis_refuses_is_logged_and_the_login_goes_on(client, alice, redis_server, caplog):
     redis_server.client().lpush(login_throttle._key("alice"), "not a count")  # the wrong type of key
-    with caplog.at_level(logging.WARNING, logger="notifications.login_throttle"):
+    with caplog.at_level(logging.WARNING, logger="notifications.practices.login_throttle"):
         assert log_in(client, "alice", "wrong").status_code == 200
         assert log_in(client, "alice", "correct-horse").status_code == 302
     refused = [r.getMessage() for r in caplog.records if "WRONGTYPE" in r.getMessage()]

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def emitted(message: str, *args, exc_info=None, **extra) -> str:
     record = logging.LogRecord(
-        "notifications.delivery", logging.WARNING, __file__, 1, message, args, exc_info
+        "notifications.delivery.sending", logging.WARNING, __file__, 1, message, args, exc_info
     )
     record.__dict__.update(extra)
     RedactSecrets().filter(record)
@@ -30,7 +30,7 @@ def test_a_json_line_carries_the_context_it_was_given(settings):
     assert line["message"] == "delivery 42 failed for good"
     assert (line["level"], line["logger"], line["delivery_id"], line["organisation_id"]) == (
         "WARNING",
-        "notifications.delivery",
+        "notifications.delivery.sending",
         42,
         7,
     )

@@ -9,7 +9,7 @@ from channels.testing.websocket import WebsocketCommunicator  # (channels.testin
 from prometheus_client.parser import text_string_to_metric_families
 
 from notifications import jobs
-from notifications.delivery import deliver
+from notifications.delivery.sending import deliver
 from notifications.fan_out import fan_out_events
 from notifications.models import Delivery
 from project.asgi import application

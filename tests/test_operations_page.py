@@ -10,7 +10,7 @@ from notifications.models import Delivery, EmailSuppression
 from streams.models import StreamGap, StreamState
 
 pytestmark = pytest.mark.django_db
-URL = "/admin/streams/operationsoverview/"
+URL = "/admin/notifications/operationsoverview/"
 
 
 def test_the_operator_sees_streams_queues_failures_and_bounces_at_a_glance(

@@ -7,10 +7,10 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from notifications.categories import DEFAULT_EMAIL_MODES, Category, EmailMode
-from notifications.forms import mode_field_name
+from notifications.content.categories import DEFAULT_EMAIL_MODES, Category, EmailMode
+from notifications.delivery.forms import mode_field_name
+from notifications.delivery.unsubscribe import make_token
 from notifications.models import EmailSuppression, UserPreferences
-from notifications.unsubscribe import make_token
 
 pytestmark = pytest.mark.django_db
 

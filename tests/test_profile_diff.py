@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from notifications.profile_diff import address_line, diff_profiles
+from notifications.content.profile_diff import address_line, diff_profiles
 
 BASE = {
     "company_number": "12345678",

@@ -11,7 +11,7 @@ def test_an_operator_reaches_the_queue_dashboard_from_the_admin(
     client, operator, redis_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):  # django-rq enqueues on commit
-        django_rq.get_queue("default").enqueue("notifications.demo.create_demo")  # one job to show
+        django_rq.get_queue("default").enqueue("notifications.practices.demo.create_demo")  # one job to show
     client.force_login(operator)
     index = client.get(reverse("admin:index")).content.decode()
     dashboard = reverse("admin:django_rq_dashboard_changelist")
@@ -21,7 +21,7 @@ def test_an_operator_reaches_the_queue_dashboard_from_the_admin(
     assert "default" in page.content.decode()
     jobs = client.get(reverse("admin:django_rq_jobs", args=[0]))
     assert jobs.status_code == 200
-    assert "notifications.demo.create_demo" in jobs.content.decode()
+    assert "notifications.practices.demo.create_demo" in jobs.content.decode()
 
 
 def test_a_practice_admin_cannot_open_the_queue_dashboard(client, alice, redis_client):

@@ -16,8 +16,8 @@ import rq
 from rq.job import Job
 
 from notifications import jobs
+from notifications.admin.operations import overview
 from notifications.models import Notification
-from streams.operations import overview
 from tests.notifykit import process_env, run_jobs, stored_filing, stored_officer_change
 
 pytestmark = pytest.mark.django_db

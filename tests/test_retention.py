@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from notifications.fan_out import fan_out_events
-from notifications.models import Company, Delivery, Notification, UserNotification
+from notifications.models import Delivery, Notification, UserNotification
 from notifications.retention import trim
-from streams.models import Event, StreamGap, StreamState
+from streams.models import Company, Event, StreamGap, StreamState
 from tests.notifykit import stored_filing, stored_officer_change
 
 pytestmark = pytest.mark.django_db

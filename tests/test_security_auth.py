@@ -21,8 +21,8 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
+from notifications.delivery.unsubscribe import make_token
 from notifications.models import EmailSuppression, UserPreferences
-from notifications.unsubscribe import make_token
 from project.asgi import application
 from tests.test_security_urls import WEBHOOK, protection_of, routes
 from tests.test_webhooks import RIGHT_AUTH, basic_auth, hard_bounce

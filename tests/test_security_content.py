@@ -17,11 +17,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils.html import escape
 
-from notifications.categories import Category, EmailMode
-from notifications.delivery import deliver
-from notifications.digests import queue_digests
+from notifications.content.categories import Category, EmailMode
+from notifications.delivery.digests import queue_digests
+from notifications.delivery.sending import deliver
 from notifications.fan_out import fan_out_events
-from notifications.models import ClientList, ClientListEntry, Company, Delivery, Notification, UserPreferences
+from notifications.models import ClientList, ClientListEntry, Delivery, Notification, UserPreferences
+from streams.models import Company
 from tests.notifykit import stored_filing, stored_officer_change
 
 pytestmark = pytest.mark.django_db

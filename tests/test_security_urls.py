@@ -90,11 +90,11 @@ ADMIN_MODELS = {
     "notifications.clientlistentry": SCOPED,
     "notifications.notification": SCOPED,
     "notifications.delivery": SCOPED,
-    "notifications.company": OPERATOR,  # every practice's companies
+    "streams.company": OPERATOR,  # every practice's companies
     "notifications.emailsuppression": OPERATOR,
     "notifications.userpreferences": OPERATOR,
     "django_rq.dashboard": OPERATOR,
-    "streams.operationsoverview": OPERATOR,
+    "notifications.operationsoverview": OPERATOR,
     "streams.streamstate": OPERATOR,
     "streams.streamgap": OPERATOR,
     "streams.event": OPERATOR,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from notifications.models import Company
 from streams.events import parse_line
-from streams.models import Event, StreamState
+from streams.models import Company, Event, StreamState
 from streams.store import save_batch
 from tests.streamkit import filing, profile
 

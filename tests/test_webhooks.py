@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from notifications.models import Company, Delivery, EmailSuppression, Notification
+from notifications.models import Delivery, EmailSuppression, Notification
+from streams.models import Company
 
 pytestmark = pytest.mark.django_db
 
@@ -200,7 +201,7 @@ def test_a_second_bounce_for_a_suppressed_address_updates_the_one_suppression(
 
 
 def test_an_event_for_an_unknown_message_id_changes_nothing(client, sent, caplog):
-    with caplog.at_level(logging.INFO, logger="notifications.webhooks"):
+    with caplog.at_level(logging.INFO, logger="notifications.delivery.webhooks"):
         response = post(client, hard_bounce(message_id="not-one-of-ours"))
 
     assert response.status_code == 200
@@ -249,7 +250,7 @@ def test_a_webhook_without_the_right_basic_auth_is_refused_and_changes_nothing(c
 
 
 def test_the_logs_name_only_the_domain_of_an_address(client, sent, caplog):
-    with caplog.at_level(logging.INFO, logger="notifications.webhooks"):
+    with caplog.at_level(logging.INFO, logger="notifications.delivery.webhooks"):
         post(client, hard_bounce())
         post(client, hard_bounce(message_id="not-one-of-ours", email="dave@elsewhere.example"))
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ..forms import AdminLoginForm
-from . import client_lists, companies, notices, organisations, queues  # noqa: F401  (registers)
+from notifications.admin import (  # noqa: F401  (each registers its admins)
+    client_lists,
+    companies,
+    events,
+    notices,
+    operations,
+    organisations,
+    queues,
+)
+from notifications.practices.forms import AdminLoginForm
 
 admin.site.site_header = "Client Watch administration"
 admin.site.site_title = "Client Watch admin"

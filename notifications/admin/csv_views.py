@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views import View
 
-from ..client_csv import ClientRow, parse_client_csv, write_client_csv
-from ..client_lists import export_rows, import_rows, plan_import
-from ..models import ClientList, ClientListEntry
+from notifications.models import ClientList, ClientListEntry
+from notifications.practices.client_csv import ClientRow, parse_client_csv, write_client_csv
+from notifications.practices.client_lists import export_rows, import_rows, plan_import
 
 PREVIEW_MAX_AGE = 3600  # seconds a preview stays valid
 PREVIEW_LISTED = 200  # rows of each kind shown in the preview; all are imported
@@ -133,7 +133,7 @@ class ImportView(ClientListView):
             f"references updated, {len(done.unchanged)} already on the list unchanged.",
         )
         if done.new:
-            from .client_lists import warn_if_backfill_off
+            from notifications.admin.client_lists import warn_if_backfill_off
 
             warn_if_backfill_off(request)
         return HttpResponseRedirect(change_url)

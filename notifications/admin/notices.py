@@ -6,21 +6,11 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db import transaction
 
-from .. import jobs
-from ..delivery import retry_failed
-from ..models import Delivery, EmailSuppression, Notification, Organisation, UserPreferences
-from .scoping import ScopedModelAdmin, administered_organisation_ids, is_operator
-
-
-class ReadOnly:
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from notifications import jobs
+from notifications.admin.scoping import ScopedModelAdmin, administered_organisation_ids
+from notifications.delivery.sending import retry_failed
+from notifications.models import Delivery, EmailSuppression, Notification, Organisation, UserPreferences
+from project.operators import OperatorOnly, ReadOnly
 
 
 class OrganisationFilter(admin.SimpleListFilter):
@@ -126,25 +116,8 @@ class DeliveryAdmin(ReadOnly, ScopedModelAdmin):
             )
 
 
-class SuperuserOnly:
-    def has_module_permission(self, request):
-        return is_operator(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return self.has_module_permission(request)
-
-
 @admin.register(EmailSuppression)
-class EmailSuppressionAdmin(SuperuserOnly, admin.ModelAdmin):
+class EmailSuppressionAdmin(OperatorOnly, admin.ModelAdmin):
     """Addresses we stopped emailing after a hard bounce or complaint; delete one to resume."""
 
     list_display = ["address", "reason", "created_at", "detail"]
@@ -153,6 +126,6 @@ class EmailSuppressionAdmin(SuperuserOnly, admin.ModelAdmin):
 
 
 @admin.register(UserPreferences)
-class UserPreferencesAdmin(SuperuserOnly, admin.ModelAdmin):
+class UserPreferencesAdmin(OperatorOnly, admin.ModelAdmin):
     list_display = ["user", "email_enabled", "urgent_immediately", "updated_at"]
     search_fields = ["user__username", "user__email"]

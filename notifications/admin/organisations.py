@@ -3,9 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from ..categories import Category
-from ..models import Membership, Organisation
-from .scoping import ScopedModelAdmin, ScopedPermissions
+from notifications.admin.scoping import ScopedModelAdmin, ScopedPermissions
+from notifications.content.categories import Category
+from notifications.models import Membership, Organisation
 
 
 class MembershipInline(ScopedPermissions, admin.TabularInline):

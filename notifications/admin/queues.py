@@ -15,19 +15,16 @@ from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
-from .scoping import is_operator
+from project.operators import OperatorOnly, is_operator
 
 
 @admin.register(Dashboard)
-class OperatorQueueAdmin(QueueAdmin):
-    def has_module_permission(self, request):
-        return is_operator(request)
+class OperatorQueueAdmin(OperatorOnly, QueueAdmin):
+    def has_add_permission(self, request, *args):
+        return False  # as django-rq's own: queues are not added by hand
 
-    def has_view_permission(self, request, obj=None):
-        return is_operator(request)
-
-    def has_change_permission(self, request, obj=None):
-        return is_operator(request)
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def changelist_view(self, request, extra_context=None):
         if not is_operator(request):

@@ -11,12 +11,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ..models import Membership
-
-
-def is_operator(request: HttpRequest) -> bool:
-    """Superusers run the system: streams, queues, deliveries of every practice."""
-    return request.user.is_active and request.user.is_superuser
+from notifications.models import Membership
 
 
 def administered_organisation_ids(request: HttpRequest) -> frozenset[int]:

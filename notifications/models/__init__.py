@@ -1,23 +1,22 @@
 from __future__ import annotations
 
-from .clients import ClientList, ClientListEntry, Company
-from .deadlines import DeadlineReminder
-from .deliveries import Delivery
-from .fields import CompanyNumberField
-from .notices import Notification, UserNotification
-from .organisations import Membership, Organisation
-from .preferences import EmailSuppression, UserPreferences
+from notifications.models.clients import ClientList, ClientListEntry
+from notifications.models.deadlines import DeadlineReminder
+from notifications.models.deliveries import Delivery
+from notifications.models.notices import Notification, UserNotification
+from notifications.models.operations import OperationsOverview
+from notifications.models.organisations import Membership, Organisation
+from notifications.models.preferences import EmailSuppression, UserPreferences
 
 __all__ = [
     "ClientList",
     "ClientListEntry",
-    "Company",
-    "CompanyNumberField",
     "DeadlineReminder",
     "Delivery",
     "EmailSuppression",
     "Membership",
     "Notification",
+    "OperationsOverview",
     "Organisation",
     "UserNotification",
     "UserPreferences",

@@ -3,34 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from .fields import CompanyNumberField
-from .organisations import Organisation
-
-
-class Company(models.Model):
-    """What we last heard from Companies House about one company, shared by every list.
-
-    A row exists for every company on any client list (created when it is added) and for every
-    company the streams have told us about that someone watches; `profile` is CH's company
-    profile resource as last seen, at `profile_timepoint` of the companies stream.
-    """
-
-    company_number = CompanyNumberField(primary_key=True)
-    name = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=50, blank=True)
-    profile = models.JSONField(null=True, blank=True)
-    profile_timepoint = models.BigIntegerField(null=True, blank=True)
-    # From CH's REST API when the company is added to a list (backfill): a baseline at once.
-    recent_filings = models.JSONField(null=True, blank=True, help_text="the newest filing-history items")
-    backfilled_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "companies"
-        ordering = ["company_number"]
-
-    def __str__(self) -> str:
-        return f"{self.company_number} {self.name}".strip()
+from notifications.models.organisations import Organisation
+from streams.models import Company
 
 
 class ClientList(models.Model):

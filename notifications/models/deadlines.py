@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from .clients import Company
+from streams.models import Company
 
 
 class DeadlineReminder(models.Model):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from .notices import Notification
+from notifications.models.notices import Notification
 
 
 class Delivery(models.Model):

@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from ..categories import Category, Severity
-from .clients import Company
-from .organisations import Organisation
+from notifications.content.categories import Category, Severity
+from notifications.models.organisations import Organisation
+from streams.models import Company
 
 
 class Notification(models.Model):

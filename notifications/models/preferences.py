@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from ..categories import DEFAULT_EMAIL_MODES, EmailMode
+from notifications.content.categories import DEFAULT_EMAIL_MODES, EmailMode
 
 
 def default_modes() -> dict[str, str]:

@@ -93,11 +93,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-# Email: console by default (make run uses notifications.devmail: files and one log line each);
+# Email: console by default (make run uses notifications.delivery.devmail: files and one log line each);
 # any anymail backend by EMAIL_BACKEND plus its ANYMAIL_* settings,
 # e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend ANYMAIL_POSTMARK_SERVER_TOKEN=...
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-# notifications.devmail (make run's email): one .eml file per message here, shown at /dev/mailbox/.
+# notifications.delivery.devmail (make run's email): one .eml file per message here, shown at /dev/mailbox/.
 DEV_MAIL_DIR = Path(env_str("DEV_MAIL_DIR", str(VAR_DIR / "mail")))
 # The mailbox page for superusers even with DEBUG off (a staging site whose email goes to files).
 DEV_MAILBOX = env_bool("DEV_MAILBOX", False)

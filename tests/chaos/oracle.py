@@ -5,7 +5,7 @@ Fact identity follows DESIGN.md's guarantee 2: a filing is one fact per transact
 CH sends it; any other resource is one fact per version (its whole data, etag included), so CH
 re-sending any earlier event is no new fact, and neither is an event that changes only the etag.
 Whether a profile change says anything (and so makes a notification) is the product's own rule
-(notifications.profile_diff): the run checks loss and duplication, not the words, which have
+(notifications.content.profile_diff): the run checks loss and duplication, not the words, which have
 golden tests of their own.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import orjson
 
+from notifications.content.profile_diff import diff_profiles
 from notifications.models import Delivery, Notification
-from notifications.profile_diff import diff_profiles
 from streams.events import data_hash
 from streams.models import Event
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 
-from notifications.categories import Category, EmailMode
-from notifications.client_csv import ClientRow
-from notifications.client_lists import import_rows
+from notifications.content.categories import Category, EmailMode
 from notifications.models import ClientList, Membership, Organisation, UserPreferences
+from notifications.practices.client_csv import ClientRow
+from notifications.practices.client_lists import import_rows
 
 
 @dataclass

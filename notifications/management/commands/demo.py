@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from notifications.demo import create_demo
+from notifications.practices.demo import create_demo
 
 
 class Command(BaseCommand):
