@@ -245,20 +245,20 @@ def pending_deliveries(count: int) -> list[int]:
 
 def enqueue(ids: list[int], one_job_each: bool) -> int:
     """Queue the deliveries as our code does (`enqueue_deliveries`, 100 a job), or one job each."""
-    from notifications import jobs
+    from notifications import queueing
 
     flush_redis()
     if not one_job_each:
-        jobs.enqueue_deliveries(ids)
+        queueing.enqueue_deliveries(ids)
     else:
         from rq import Retry
 
-        from notifications.delivery.sending import RETRY_INTERVALS
+        from notifications.queueing import DELIVERY_RETRY_INTERVALS as RETRY_INTERVALS
 
         retry = Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
-        queue = jobs.queue(jobs.DELIVERY_QUEUE)
-        queue.enqueue_many([queue.prepare_data(jobs.deliver, args=([i],), retry=retry) for i in ids])
-    return jobs.queue(jobs.DELIVERY_QUEUE).count
+        queue = queueing.queue()
+        queue.enqueue_many([queue.prepare_data(queueing.DELIVER, args=([i],), retry=retry) for i in ids])
+    return queueing.queue().count
 
 
 def worker_run(profile_to: Path | None = None) -> float:
@@ -290,7 +290,7 @@ def worker_run(profile_to: Path | None = None) -> float:
 def check_sent_once(ids: list[int]) -> int:
     """How many of the deliveries were sent exactly once (claimed once, status sent, a message id
     of their own); raises if any was not, or a job failed."""
-    from notifications import jobs
+    from notifications import queueing
 
     with psycopg.connect(bench_database_url()) as conn:
         statuses = dict(
@@ -305,7 +305,7 @@ def check_sent_once(ids: list[int]) -> int:
             "WHERE id = ANY(%s) AND provider_message_id <> ''",
             (ids,),
         ).fetchone()[0]
-    queue = jobs.queue(jobs.DELIVERY_QUEUE)
+    queue = queueing.queue()
     if statuses != {"sent/1": len(ids)} or message_ids != len(ids) or queue.count:
         raise RuntimeError(
             f"deliveries {statuses}, {message_ids} message ids, {queue.count} jobs left, "
@@ -319,9 +319,9 @@ def seconds_in_jobs() -> float:
     work-horse): the rest of the worker's time is start-up, forking and RQ's bookkeeping."""
     from rq.job import Job
 
-    from notifications import jobs
+    from notifications import queueing
 
-    queue = jobs.queue(jobs.DELIVERY_QUEUE)
+    queue = queueing.queue()
     done = Job.fetch_many(queue.finished_job_registry.get_job_ids(), connection=queue.connection)
     return sum((job.ended_at - job.started_at).total_seconds() for job in done if job)
 

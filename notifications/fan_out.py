@@ -18,8 +18,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from notifications import queueing
 from notifications.content.categories import EmailMode
 from notifications.content.describe import describe
+from notifications.feed import live
 from notifications.models import (
     ClientListEntry,
     Delivery,
@@ -74,13 +76,10 @@ def fan_out_events(event_ids: list[int]) -> FanOutResult:
 def announce(result: FanOutResult) -> None:
     """After the current transaction commits: the live push to the organisations' browsers and
     the delivery jobs (ids only). Call inside the transaction that made the notifications."""
-    from notifications import jobs
-    from notifications.feed import live  # (jobs imports this module)
-
     if result.by_organisation:
         transaction.on_commit(partial(live.push_new, result.by_organisation), robust=True)
     if result.deliveries:
-        transaction.on_commit(partial(jobs.enqueue_deliveries, result.deliveries), robust=True)
+        queueing.after_commit(queueing.enqueue_deliveries, result.deliveries)
 
 
 def watchers_of(numbers) -> dict[str, dict[int, list[str]]]:

@@ -14,7 +14,10 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications import queueing
 from notifications.models import ClientListEntry, Delivery
+from notifications.practices.client_lists import queue_backfill
+from streams.backfill import backfill_enabled
 from streams.models import Event
 
 log = logging.getLogger(__name__)
@@ -34,8 +37,6 @@ class Reconciled:
 
 
 def reconcile(now=None) -> Reconciled:
-    from notifications import jobs
-
     now = now or timezone.now()
     result = Reconciled()
     event_ids = list(
@@ -47,7 +48,7 @@ def reconcile(now=None) -> Reconciled:
         .values_list("id", flat=True)[:LIMIT]
     )
     if event_ids:
-        jobs.enqueue_fan_out(event_ids)
+        queueing.enqueue_fan_out(event_ids)
         result.events = len(event_ids)
 
     stale = now - timedelta(seconds=settings.RECONCILE_DELIVERY_AFTER_SECONDS)
@@ -67,7 +68,7 @@ def reconcile(now=None) -> Reconciled:
     )
     delivery_ids = sorted({*stuck, *waiting.order_by("id").values_list("id", flat=True)[:LIMIT]})
     if delivery_ids:
-        jobs.enqueue_deliveries(delivery_ids)
+        queueing.enqueue_deliveries(delivery_ids)
         result.deliveries = len(delivery_ids)
     result.backfills = _reconcile_backfill(now)
     if result.events or result.deliveries or result.unstuck or result.backfills:
@@ -85,12 +86,9 @@ def reconcile(now=None) -> Reconciled:
 def _reconcile_backfill(now) -> int:
     """Companies on a list for an hour and still without a baseline (a lost job, a key set only
     later): queued again, at most hourly (each backfill job skips what is done meanwhile)."""
-    from notifications.backfill import backfill_enabled, queue_backfill
-    from notifications.jobs import queue
-
     if not backfill_enabled():
         return 0
-    if not queue("default").connection.set("clientwatch:reconcile:backfill", "1", nx=True, ex=BACKFILL_EVERY):
+    if not queueing.queue().connection.set("clientwatch:reconcile:backfill", "1", nx=True, ex=BACKFILL_EVERY):
         return 0
     numbers = list(
         ClientListEntry.objects.filter(company__backfilled_at=None, added_at__lt=now - BACKFILL_AFTER)

@@ -1,5 +1,5 @@
 """Tell the stream listener when a company joins or leaves a client list (see streams.watch_index),
-and queue backfill of a company that joins one (see notifications.backfill).
+and queue backfill of a company that joins one (see streams/backfill.py).
 
 Saves and deletes through the ORM, the admin included, pass here; bulk imports call
 record_watch_changes and queue_backfill themselves (bulk_create sends no signals).
@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from notifications.backfill import queue_backfill
 from notifications.models import ClientListEntry
+from notifications.practices.client_lists import queue_backfill
 from streams.watch_index import record_watch_changes
 
 

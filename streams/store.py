@@ -19,7 +19,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.jobs import enqueue_fan_out
+from streams import hooks
 from streams.models import Company
 
 from .copy_rows import COLUMNS, UPDATED_FIELDS, write_filings_raw, write_rows_copy
@@ -102,7 +102,7 @@ def save_batch(
                 "GAP recorded on %s: timepoints after %s and before %s were never received", stream, *gap
             )
         if result.new_ids:
-            transaction.on_commit(partial(enqueue_fan_out, result.new_ids), robust=True)
+            transaction.on_commit(partial(hooks.events_stored, result.new_ids), robust=True)
     return result
 
 

@@ -13,9 +13,8 @@ from datetime import timedelta
 from django.db import close_old_connections
 from django.utils import timezone
 
-from notifications.models import ClientListEntry
-
-from .models import WatchChange
+from streams import hooks
+from streams.models import WatchChange
 
 KEEP_CHANGES = timedelta(hours=1)
 
@@ -54,9 +53,7 @@ def load_watch_index() -> tuple[set[str], int]:
     made while reading are caught by the next poll."""
     close_old_connections()
     last_change_id = WatchChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    numbers = set(
-        ClientListEntry.objects.values_list("company_id", flat=True).distinct().iterator(chunk_size=20_000)
-    )
+    numbers = hooks.watched_numbers()
     return numbers, last_change_id
 
 
@@ -69,7 +66,7 @@ def watch_changes(since_id: int) -> tuple[set[str], set[str], int]:
     if not rows:
         return set(), set(), since_id
     touched = {number for _, number in rows}
-    watched = set(ClientListEntry.objects.filter(company_id__in=touched).values_list("company_id", flat=True))
+    watched = hooks.watched_numbers(touched)
     return watched, touched - watched, rows[-1][0]
 
 

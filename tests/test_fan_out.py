@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
-from notifications import jobs
+from notifications import queueing
 from notifications.content.categories import Category, EmailMode, Severity
 from notifications.fan_out import fan_out_events
 from notifications.feed.live import group_name
@@ -139,7 +139,7 @@ def test_after_commit_browsers_get_a_live_push_and_delivery_jobs_are_queued(
     notification = Notification.objects.get()
     assert message == {"type": "notifications.new", "ids": [notification.id]}
     delivery = Delivery.objects.get()
-    queued = jobs.queue(jobs.DELIVERY_QUEUE).get_jobs()
+    queued = queueing.queue().get_jobs()
     assert [(j.func_name, j.args) for j in queued] == [("notifications.jobs.deliver", ([delivery.id],))]
 
 
@@ -147,7 +147,7 @@ def test_the_fan_out_job_runs_on_a_real_queue_with_ids_only(
     ashford_list, alice, redis_client, django_capture_on_commit_callbacks
 ):
     events = [stored_filing("09876543"), stored_filing("SC123456")]
-    jobs.enqueue_fan_out([e.id for e in events])
+    queueing.enqueue_fan_out([e.id for e in events])
     with django_capture_on_commit_callbacks(execute=True):
         assert run_jobs() == 1  # one job for the batch, not one per event
     assert Notification.objects.count() == 2

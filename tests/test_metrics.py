@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing.websocket import WebsocketCommunicator  # (channels.testing wants daphne)
 from prometheus_client.parser import text_string_to_metric_families
 
-from notifications import jobs
+from notifications import queueing
 from notifications.delivery.sending import deliver
 from notifications.fan_out import fan_out_events
 from notifications.models import Delivery
@@ -56,7 +56,7 @@ def test_stream_metrics_move_as_the_listener_reads(client, sim, listener, ashfor
 def test_notifications_deliveries_and_queues_are_counted(client, ashford_list, alice, carol, redis_client):
     fan_out_events([stored_officer_change("09876543").id])
     deliver([Delivery.objects.order_by("id").first().id])
-    jobs.enqueue_fan_out([123])
+    queueing.enqueue_fan_out([123])
     metrics = scrape(client)
     assert metrics[("clientwatch_notifications_created_total", ())] >= 1
     assert metrics[("clientwatch_deliveries", (("channel", "email"), ("status", "sent")))] == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from notifications import jobs
+from notifications import queueing
 from notifications.models import Delivery, EmailSuppression
 from streams.models import StreamGap, StreamState
 
@@ -31,7 +31,7 @@ def test_the_operator_sees_streams_queues_failures_and_bounces_at_a_glance(
         user=alice, digest_date=now.date(), status="failed", last_error="provider refused it (422)"
     )
     EmailSuppression.objects.create(address="bounced@example.com", reason="bounced")
-    jobs.enqueue_fan_out([1, 2])
+    queueing.enqueue_fan_out([1, 2])
     client.force_login(operator)
 
     page = client.get(URL).content.decode()

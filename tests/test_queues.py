@@ -15,7 +15,7 @@ import pytest
 import rq
 from rq.job import Job
 
-from notifications import jobs
+from notifications import queueing
 from notifications.admin.operations import overview
 from notifications.models import Notification
 from tests.notifykit import process_env, run_jobs, stored_filing, stored_officer_change
@@ -38,17 +38,17 @@ def test_fan_out_jobs_are_queued_in_one_call_and_a_worker_runs_them(
     ashford_list, alice, redis_server, django_capture_on_commit_callbacks
 ):
     events = [stored_officer_change("09876543"), stored_filing("SC123456")]
-    jobs.enqueue_fan_out([e.id for e in events])
+    queueing.enqueue_fan_out([e.id for e in events])
     assert redis_server.client().llen("rq:queue:default") == 1  # on this server: one job, both events
     with django_capture_on_commit_callbacks(execute=True):
         assert run_jobs() == 1
     assert Notification.objects.count() == 2
-    queued = jobs.queue(jobs.DELIVERY_QUEUE).get_jobs()
+    queued = queueing.queue().get_jobs()
     assert [j.func_name for j in queued] == ["notifications.jobs.deliver"]  # the officer change's email
 
 
 def test_a_failing_job_waits_in_the_scheduled_registry_for_its_retry_then_counts_as_failed(redis_server):
-    queue = jobs.queue("default")  # enqueues at once, as our code does (not after the test's commit)
+    queue = queueing.queue()  # enqueues at once, as our code does (not after the test's commit)
     retried = queue.enqueue(explode, retry=rq.Retry(max=1, interval=60))
     assert run_jobs() == 1
     assert queue_figures() == {"waiting": 0, "running": 0, "scheduled": 1, "failed": 0}
@@ -86,6 +86,6 @@ def test_a_worker_process_as_the_procfile_starts_it_runs_a_job_and_keeps_its_res
         assert done.returncode == 0, done.stderr.decode()[-2000:]
 
     manage("waitforredis", "--timeout", "5")
-    job = jobs.queue("default").enqueue("operator.add", 2, 3)
+    job = queueing.queue().enqueue("operator.add", 2, 3)
     manage("rqworker", "default", "--burst", "--worker-class", "notifications.worker.WarmWorker")
     assert Job.fetch(job.id, connection=redis_server.client()).return_value() == 5

@@ -8,9 +8,9 @@ from django.utils.html import format_html
 
 from notifications.admin import csv_views
 from notifications.admin.scoping import ScopedModelAdmin, ScopedPermissions, administered_organisation_ids
-from notifications.backfill import BACKFILL_OFF_MESSAGE, backfill_enabled
 from notifications.models import ClientList, ClientListEntry, Organisation
 from notifications.practices.client_lists import ensure_companies
+from streams.backfill import BACKFILL_OFF_MESSAGE, backfill_enabled
 from streams.company_numbers import InvalidCompanyNumber, normalise_company_number
 
 INLINE_LIMIT = 200  # companies a list's page shows inline

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db import transaction
 
-from notifications import jobs
+from notifications import queueing
 from notifications.admin.scoping import ScopedModelAdmin, administered_organisation_ids
 from notifications.delivery.sending import retry_failed
 from notifications.models import Delivery, EmailSuppression, Notification, Organisation, UserPreferences
@@ -105,7 +105,7 @@ class DeliveryAdmin(ReadOnly, ScopedModelAdmin):
         with transaction.atomic():
             ids = retry_failed(queryset.values_list("id", flat=True))
             if ids:
-                transaction.on_commit(lambda: jobs.enqueue_deliveries(ids))
+                queueing.after_commit(queueing.enqueue_deliveries, ids)
         skipped = queryset.count() - len(ids)
         self.message_user(request, f"{len(ids)} deliveries queued again.", messages.SUCCESS)
         if skipped:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from notifications import queueing
 from notifications.content.categories import EmailMode
 from notifications.models import Delivery, Membership, Organisation, UserNotification, UserPreferences
 
@@ -78,8 +79,6 @@ def queue_due_digests(now: datetime | None = None) -> list[int]:
 def queue_digests(day: date | None = None, user_ids: list[int] | None = None) -> list[int]:
     """Pending digest deliveries for `day` (default: today here) for those people (default:
     every member) with something in it and none yet for that day; their ids, queued after commit."""
-    from notifications import jobs
-
     day = day or timezone.localdate()
     people = Membership.objects.filter(user__is_active=True).exclude(user__email="")
     if user_ids is not None:
@@ -103,6 +102,6 @@ def queue_digests(day: date | None = None, user_ids: list[int] | None = None) ->
             ).values_list("id", flat=True)
         )
         if ids:
-            transaction.on_commit(lambda: jobs.enqueue_deliveries(ids), robust=True)
+            queueing.after_commit(queueing.enqueue_deliveries, ids)
     log.info("digests for %s: %d people have news, %d to send", day, len(rows), len(ids))
     return ids

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from notifications.delivery.transports import TRANSPORTS, PermanentDeliveryError, TransientDeliveryError
 from notifications.models import Delivery, EmailSuppression
+from notifications.queueing import DELIVERY_RETRY_INTERVALS
 
 log = logging.getLogger(__name__)
 Status = Delivery.Status
-RETRY_INTERVALS = (30, 120, 600, 1800, 3600)  # seconds after the 1st, 2nd, ... failed attempt
 
 
 @dataclass
@@ -103,7 +103,7 @@ def deliver_one(delivery_id: int) -> str:
 def backoff(attempts: int) -> timedelta:
     """How long after the n-th failed attempt the next may run: RQ's Retry of the job waits as
     long, and the reconciler does not take the delivery before then either."""
-    return timedelta(seconds=RETRY_INTERVALS[min(attempts, len(RETRY_INTERVALS)) - 1])
+    return timedelta(seconds=DELIVERY_RETRY_INTERVALS[min(attempts, len(DELIVERY_RETRY_INTERVALS)) - 1])
 
 
 def _finish(delivery: Delivery, status: str, error: str, outcome: str, retry_at=None) -> str:

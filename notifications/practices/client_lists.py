@@ -8,11 +8,30 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from notifications.backfill import queue_backfill
+from notifications import queueing
 from notifications.models import ClientList, ClientListEntry
 from notifications.practices.client_csv import ClientRow
+from streams.backfill import not_backfilled
 from streams.models import Company
 from streams.watch_index import record_watch_changes
+
+
+def queue_backfill(numbers: Iterable[str]) -> int:
+    """Queue backfill of those companies not yet backfilled, after the current transaction commits
+    (call it inside the transaction that adds them to a list). Returns how many; 0 without a key."""
+    pending = not_backfilled(numbers)
+    if pending:
+        queueing.after_commit(queueing.enqueue_backfill, pending)
+    return len(pending)
+
+
+def watched_numbers(among: Iterable[str] | None = None) -> Iterable[str]:
+    """The company numbers on any client list (of `among`, when given): what the stream listener
+    watches (settings.STREAMS_WATCHED_NUMBERS, streams/hooks.py)."""
+    numbers = ClientListEntry.objects.values_list("company_id", flat=True)
+    if among is None:
+        return numbers.distinct().iterator(chunk_size=20_000)
+    return numbers.filter(company_id__in=list(among)).distinct()
 
 
 @dataclass

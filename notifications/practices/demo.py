@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from notifications.backfill import queue_backfill
 from notifications.models import ClientList, Membership, Organisation
 from notifications.practices.client_csv import ClientRow
-from notifications.practices.client_lists import import_rows
+from notifications.practices.client_lists import import_rows, queue_backfill
 
 DEMO_ORGANISATION = "Demo Accountants LLP"
 DEMO_LIST = "Limited company clients"

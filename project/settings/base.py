@@ -167,6 +167,11 @@ CHANNEL_LAYERS = {
     }
 }
 
+# The seam between the CH side (streams/) and the product (streams/hooks.py): which companies are
+# watched, and what happens once new events are stored.
+STREAMS_WATCHED_NUMBERS = "notifications.practices.client_lists.watched_numbers"
+STREAMS_EVENTS_STORED = "notifications.queueing.enqueue_fan_out"
+
 # Companies House. The defaults point at the simulator that `make run` starts (manage.py chsim).
 CH_STREAM_URL = env_str("CH_STREAM_URL", "http://127.0.0.1:8765").rstrip("/")
 CH_STREAM_KEY = env_secret("CH_STREAM_KEY", "simulator-stream-key")

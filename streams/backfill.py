@@ -6,7 +6,8 @@ A company is fetched once: those with `backfilled_at` set are skipped (after tha
 it current while it is watched). A number CH does not know (404) is recorded as backfilled with no
 profile, so it is not asked about again. Requests go through the shared Redis rate limiter
 (streams.rate_limit); a job that would have to wait long for a slot hands the rest of its numbers
-back to be queued again later. Without CH_API_KEY nothing is queued at all.
+back to be queued again later (the caller queues them: this module queues nothing). Without
+CH_API_KEY nothing is fetched at all.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 
 import django_rq
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
@@ -43,22 +43,15 @@ def backfill_enabled() -> bool:
     return bool(settings.CH_API_KEY)
 
 
-def queue_backfill(numbers: Iterable[str]) -> int:
-    """Queue backfill of those companies not yet backfilled, after the current transaction commits
-    (call it inside the transaction that adds them to a list). Returns how many; 0 without a key."""
+def not_backfilled(numbers: Iterable[str]) -> list[str]:
+    """Those of the numbers whose company has not been backfilled yet (sorted); none without a key."""
     if not backfill_enabled():
-        return 0
-    wanted = sorted(set(numbers))
-    pending = sorted(
-        Company.objects.filter(company_number__in=wanted, backfilled_at__isnull=True).values_list(
-            "company_number", flat=True
-        )
+        return []
+    return sorted(
+        Company.objects.filter(
+            company_number__in=sorted(set(numbers)), backfilled_at__isnull=True
+        ).values_list("company_number", flat=True)
     )
-    if pending:
-        from notifications.jobs import enqueue_backfill
-
-        transaction.on_commit(lambda: enqueue_backfill(pending))
-    return len(pending)
 
 
 def rate_limiter(sleep: Callable[[float], None] = time.sleep) -> RateLimiter:
