@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from notifications.admin import csv_views
+from notifications.admin.csv_views import warn_if_backfill_off
 from notifications.admin.scoping import ScopedModelAdmin, ScopedPermissions, administered_organisation_ids
 from notifications.models import ClientList, ClientListEntry, Organisation
 from notifications.practices.client_lists import ensure_companies
-from streams.backfill import BACKFILL_OFF_MESSAGE, backfill_enabled
 from streams.company_numbers import InvalidCompanyNumber, normalise_company_number
 
 INLINE_LIMIT = 200  # companies a list's page shows inline
@@ -76,17 +76,6 @@ class ClientListEntryInline(ScopedPermissions, admin.TabularInline):
     @admin.display(description="Company name")
     def company_name(self, entry: ClientListEntry) -> str:
         return entry.company.name if entry.pk else ""
-
-
-def warn_if_backfill_off(request) -> None:
-    """Say (once per page) that companies added get no baseline from CH without an API key."""
-    if backfill_enabled():
-        return
-    pending = messages.get_messages(request)
-    already = any(message.message == BACKFILL_OFF_MESSAGE for message in pending)
-    pending.used = False  # looking is not showing: the page still shows them
-    if not already:
-        messages.warning(request, BACKFILL_OFF_MESSAGE)
 
 
 def _scoped_organisations(request):

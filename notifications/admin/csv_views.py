@@ -24,9 +24,21 @@ from django.views import View
 from notifications.models import ClientList, ClientListEntry
 from notifications.practices.client_csv import ClientRow, parse_client_csv, write_client_csv
 from notifications.practices.client_lists import export_rows, import_rows, plan_import
+from streams.backfill import BACKFILL_OFF_MESSAGE, backfill_enabled
 
 PREVIEW_MAX_AGE = 3600  # seconds a preview stays valid
 PREVIEW_LISTED = 200  # rows of each kind shown in the preview; all are imported
+
+
+def warn_if_backfill_off(request) -> None:
+    """Say (once per page) that companies added get no baseline from CH without an API key."""
+    if backfill_enabled():
+        return
+    pending = messages.get_messages(request)
+    already = any(message.message == BACKFILL_OFF_MESSAGE for message in pending)
+    pending.used = False  # looking is not showing: the page still shows them
+    if not already:
+        messages.warning(request, BACKFILL_OFF_MESSAGE)
 
 
 class UploadForm(forms.Form):
@@ -133,8 +145,6 @@ class ImportView(ClientListView):
             f"references updated, {len(done.unchanged)} already on the list unchanged.",
         )
         if done.new:
-            from notifications.admin.client_lists import warn_if_backfill_off
-
             warn_if_backfill_off(request)
         return HttpResponseRedirect(change_url)
 

@@ -15,11 +15,14 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from notifications.delivery import messages
 from notifications.delivery.transports import TRANSPORTS, PermanentDeliveryError, TransientDeliveryError
 from notifications.models import Delivery, EmailSuppression
 from notifications.queueing import DELIVERY_RETRY_INTERVALS
 
 log = logging.getLogger(__name__)
+# What each channel's transport is given to send, made from the delivery.
+BUILDERS = {Delivery.Channel.EMAIL: messages.email_message}
 Status = Delivery.Status
 
 
@@ -61,7 +64,7 @@ def deliver_one(delivery_id: int) -> str:
     if EmailSuppression.objects.filter(address=EmailSuppression.normalise(address)).exists():
         return _finish(delivery, Status.SUPPRESSED, "the address bounced or complained earlier", "failed")
     try:
-        message_id = TRANSPORTS[delivery.channel]().send(delivery)
+        message_id = TRANSPORTS[delivery.channel]().send(BUILDERS[delivery.channel](delivery))
     except PermanentDeliveryError as exc:
         log.warning("delivery %s failed for good: %s", delivery.id, exc, extra={"delivery_id": delivery.id})
         return _finish(delivery, Status.FAILED, str(exc), "failed")
