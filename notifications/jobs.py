@@ -1,4 +1,4 @@
-"""RQ's entry points: thin, ids in, the work in the service modules imported here (STYLE.md).
+"""RQ's entry points: thin, ids in, the work in the service modules imported here.
 
 Jobs are queued only through notifications/queueing.py, by these functions' dotted paths; the
 paths stay as they are, so that jobs already queued and deployments running survive a release.

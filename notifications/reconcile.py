@@ -1,4 +1,4 @@
-"""The reconciler: Redis is a transport, PostgreSQL the record (guarantee 3 of DESIGN.md).
+"""The reconciler: Redis is a transport, PostgreSQL the record (README, Guarantees, 3).
 
 Run every minute by the scheduler. Finds work whose job was lost (Redis flushed, a worker killed)
 and queues it again; every job it queues is idempotent, so queueing what is merely slow is safe.

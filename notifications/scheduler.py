@@ -1,7 +1,7 @@
 """The rq-scheduler class `manage.py rqscheduler` runs (settings.RQ["SCHEDULER_CLASS"]).
 
 rq-scheduler keeps its schedule in Redis only. Redis is a transport here, not the record
-(DESIGN.md, guarantee 3): if it loses its data, the periodic jobs vanish with it, the reconciler
+(README, Guarantees, 3): if it loses its data, the periodic jobs vanish with it, the reconciler
 among them, and nothing would ever queue lost work again. So before each pass the scheduler
 checks that our schedules are still there and registers them again when they are not.
 """

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import django_rq
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -19,7 +20,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .metrics import monitoring_allowed
+from project.metrics import monitoring_allowed
+from streams.models import StreamState
 
 
 @never_cache
@@ -35,14 +37,12 @@ def _database() -> dict:
 
 
 def _redis() -> dict:
-    import django_rq
 
     django_rq.get_connection("default").ping()
     return {"ok": True}
 
 
 def _streams() -> dict[str, dict]:
-    from streams.models import StreamState
 
     threshold = timedelta(seconds=settings.READY_HEARTBEAT_SECONDS)
     now = timezone.now()

@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime
 
 import orjson
+from django.conf import settings
 
 CONTEXT = (
     "stream",
@@ -35,7 +36,6 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
 
 
 def _secrets() -> tuple[str, ...]:
-    from django.conf import settings
 
     values = [settings.SECRET_KEY, settings.CH_STREAM_KEY, settings.CH_API_KEY, *settings.ANYMAIL.values()]
     # Long enough to be a credential (not "1" or "true"), longest first so one never hides another.

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import django_rq
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +27,11 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from rq.registry import FailedJobRegistry
+
+from notifications.feed.live import SOCKET_KEY_PREFIX
+from notifications.models import Delivery, Notification
+from streams.models import StreamGap, StreamState
 
 LATENCY_WINDOW = timedelta(minutes=15)
 
@@ -38,7 +45,6 @@ class ClientWatchCollector:
 
 
 def _streams():
-    from streams.models import StreamGap, StreamState
 
     received = CounterMetricFamily("clientwatch_stream_events_received", "Events read", labels=["stream"])
     matched = CounterMetricFamily(
@@ -74,7 +80,6 @@ def _streams():
 
 
 def _notifications():
-    from notifications.models import Delivery, Notification
 
     created = CounterMetricFamily("clientwatch_notifications_created", "Notifications made (all time)")
     created.add_metric([], Notification.objects.aggregate(n=Max("id"))["n"] or 0)
@@ -106,9 +111,6 @@ def _notifications():
 
 
 def _queues():
-    import django_rq
-    from django.conf import settings
-    from rq.registry import FailedJobRegistry
 
     waiting = GaugeMetricFamily("clientwatch_rq_jobs_waiting", "Jobs waiting in a queue", labels=["queue"])
     failed = GaugeMetricFamily("clientwatch_rq_jobs_failed", "Jobs in the failed registry", labels=["queue"])
@@ -120,9 +122,6 @@ def _queues():
 
 
 def _websockets():
-    import django_rq
-
-    from notifications.feed.live import SOCKET_KEY_PREFIX
 
     redis = django_rq.get_connection("default")
     count = sum(1 for _ in redis.scan_iter(match=f"{SOCKET_KEY_PREFIX}*", count=1000))
@@ -134,7 +133,6 @@ def _websockets():
 def monitoring_allowed(request: HttpRequest) -> bool:
     """Whether the request may read operator detail: always when METRICS_TOKEN is unset, else
     only with "Authorization: Bearer <token>"."""
-    from django.conf import settings
 
     token = settings.METRICS_TOKEN
     return not token or constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}")

@@ -12,7 +12,7 @@ import yaml
 from notifications.content.filing_text import TITLE_LIMIT, filing_body, filing_title, render_description
 
 ENUMERATIONS = Path(__file__).resolve().parent.parent / "streams" / "enumerations"
-# A copy of /work/shared/ch/sample-events.ndjson: CH's envelope and field names, invented values.
+# CH's sample events (tests/data/sample-events.ndjson): CH's envelope and field names, invented values.
 SAMPLES = Path(__file__).resolve().parent / "data" / "sample-events.ndjson"
 DESCRIPTIONS = yaml.safe_load((ENUMERATIONS / "filing_history_descriptions.yml").read_text("utf-8"))[
     "description"

@@ -9,7 +9,7 @@ import orjson
 from streams.simulator.producers import add_replayed, read_replay
 from streams.simulator.server import SimConfig, Simulator
 
-# A copy of ../shared/ch/sample-events.ndjson: CH's envelope and field names, invented values.
+# CH's sample events (tests/data/sample-events.ndjson): CH's envelope and field names, invented values.
 SAMPLES = Path(__file__).resolve().parent / "data" / "sample-events.ndjson"
 
 

@@ -43,7 +43,7 @@ class OperatorQueueAdmin(OperatorOnly, QueueAdmin):
             return self.admin_site.admin_view(operator_only)
 
         # django-rq leaves its stats/metrics URLs open to any staff user or an API token; here
-        # they are operator-only like the rest (issue 8 builds the metrics endpoint).
+        # they are operator-only like the rest (the numbers are on /metrics).
         api = [
             URLPattern(pattern.pattern, wrap(pattern.callback), name=pattern.name)
             for pattern in get_api_urlpatterns(name_prefix="django_rq_")

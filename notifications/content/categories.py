@@ -1,7 +1,7 @@
 """The one table of categories and severities: used by fan-out, preferences, emails and the feed.
 
-The human texts and the full mapping of every CH event are the content issue's (issue 5); this
-module names the categories and gives each event a category and severity from what CH says.
+This module names the categories and gives each event a category and severity from what CH
+says; the words themselves are describe.py's (README, "What the notifications say").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Live push to an organisation's open browsers through the channel layer: best-effort.
 
-The feed is the record (guarantee 4 of DESIGN.md): a browser that missed a push asks for every
+The feed is the record (README, Guarantees, 4): a browser that missed a push asks for every
 notification after the last one it has. So a push failing is logged, never raised.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import django_rq
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -42,12 +43,10 @@ SOCKET_KEY_PREFIX = "clientwatch:ws:"  # project/metrics.py counts these keys
 
 
 def mark_socket(channel_name: str) -> None:
-    import django_rq
 
     django_rq.get_connection("default").set(f"{SOCKET_KEY_PREFIX}{channel_name}", "1", ex=SOCKET_TTL)
 
 
 def unmark_socket(channel_name: str) -> None:
-    import django_rq
 
     django_rq.get_connection("default").delete(f"{SOCKET_KEY_PREFIX}{channel_name}")

@@ -1,14 +1,16 @@
 """The feed's queries: what one member of one organisation sees, filtered, and their read state.
 
 Everything here starts from the member's own UserNotification rows, so nobody can see another
-organisation's notifications whatever they put in a URL (guarantee 5 of DESIGN.md).
+organisation's notifications whatever they put in a URL (README, Guarantees, 5).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -21,8 +23,6 @@ API_LIMIT = 200
 
 def feed_url(notification_id: int | None = None, organisation_id: int | None = None) -> str:
     """The feed's absolute address (for emails): the notification's organisation, at the item."""
-    from django.conf import settings
-    from django.urls import reverse
 
     url = settings.SITE_URL + (
         reverse("feed", args=[organisation_id]) if organisation_id else reverse("feed_home")

@@ -14,7 +14,7 @@ from notifications.practices.client_lists import import_rows, queue_backfill
 
 DEMO_ORGANISATION = "Demo Accountants LLP"
 DEMO_LIST = "Limited company clients"
-# Numbers from ../shared/ch/sample-events.ndjson and the simulator's sample replay, each with
+# Numbers from tests/data/sample-events.ndjson (CH's sample events) and the simulator's sample replay, each with
 # the kind of reference a practice gives its clients.
 DEMO_COMPANIES = [
     ("12345678", "HUG001", "Hughes Joinery Ltd"),

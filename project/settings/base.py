@@ -156,7 +156,7 @@ RETENTION_CRON = env_str("RETENTION_CRON", "30 2 * * *")  # nightly (crontab, UT
 
 # Live push to browsers: channels-redis' pub/sub layer (the default layer drops past 100 queued
 # messages per process, silently). socket_timeout None: with redis-py 8 a timeout closes idle
-# WebSockets after about 5 s (channels_redis issue 422).
+# WebSockets after about 5 s (a channels-redis bug; tests/test_feed_socket.py keeps one idle a minute).
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",

@@ -1,7 +1,7 @@
 """What should have happened, worked out from the simulator's own record of what it sent; what
 did happen, read from PostgreSQL and from the mail sink's files; and the difference.
 
-Fact identity follows DESIGN.md's guarantee 2: a filing is one fact per transaction however often
+Fact identity follows guarantee 2 (README, Guarantees): a filing is one fact per transaction however often
 CH sends it; any other resource is one fact per version (its whole data, etag included), so CH
 re-sending any earlier event is no new fact, and neither is an event that changes only the etag.
 Whether a profile change says anything (and so makes a notification) is the product's own rule

@@ -1,4 +1,4 @@
-"""One transport class per delivery channel (STYLE.md); `TRANSPORTS` maps a channel to it."""
+"""One transport class per delivery channel ; `TRANSPORTS` maps a channel to it."""
 
 from __future__ import annotations
 
