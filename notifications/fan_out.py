@@ -94,14 +94,41 @@ def watchers_of(numbers) -> dict[str, dict[int, list[str]]]:
     return watchers
 
 
-def muted_categories(org_ids) -> dict[int, list[str]]:
-    return dict(Organisation.objects.filter(id__in=org_ids).values_list("id", "muted_categories"))
+@dataclass
+class Watching:
+    """Who watches some companies: {number: {organisation id: its references}}, and the categories
+    each of those organisations muted."""
+
+    watchers: dict[str, dict[int, list[str]]]
+    muted: dict[int, list[str]]
+
+    @classmethod
+    def of(cls, numbers) -> Watching:
+        watchers = watchers_of(numbers)
+        organisations = {org for by_org in watchers.values() for org in by_org}
+        muted = Organisation.objects.filter(id__in=organisations).values_list("id", "muted_categories")
+        return cls(watchers, dict(muted))
+
+
+def per_watching_organisation(watching: Watching, number: str, category: str, **fields) -> list[Notification]:
+    """A notification about one company for each practice that watches it and has not muted the
+    category: the one rule fan-out and the deadline reminders share."""
+    return [
+        Notification(
+            organisation_id=org_id,
+            company_id=number,
+            client_references=sorted(refs),
+            category=category,
+            **fields,
+        )
+        for org_id, refs in watching.watchers.get(number, {}).items()
+        if category not in (watching.muted.get(org_id) or ())
+    ]
 
 
 def _fan_out(events: list[Event]) -> FanOutResult:
     numbers = {e.company_number for e in events}
-    watchers = watchers_of(numbers)
-    muted = muted_categories({org for by_org in watchers.values() for org in by_org})
+    watching = Watching.of(numbers)
     names = dict(Company.objects.filter(company_number__in=numbers).values_list("company_number", "name"))
 
     rows = []
@@ -109,26 +136,20 @@ def _fan_out(events: list[Event]) -> FanOutResult:
         content = describe(event)
         if content is None:
             continue
-        for org_id, refs in watchers.get(event.company_number, {}).items():
-            if content.category in (muted.get(org_id) or ()):
-                continue
-            rows.append(
-                Notification(
-                    organisation_id=org_id,
-                    event_id=event.id,
-                    company_id=event.company_number,
-                    company_name=names.get(event.company_number, ""),
-                    client_references=sorted(refs),
-                    category=content.category,
-                    severity=content.severity,
-                    title=content.title,
-                    body=content.body,
-                    links=content.links,
-                    stream=event.stream,
-                    timepoint=event.timepoint,
-                    published_at=event.published_at,
-                )
-            )
+        rows += per_watching_organisation(
+            watching,
+            event.company_number,
+            content.category,
+            event_id=event.id,
+            company_name=names.get(event.company_number, ""),
+            severity=content.severity,
+            title=content.title,
+            body=content.body,
+            links=content.links,
+            stream=event.stream,
+            timepoint=event.timepoint,
+            published_at=event.published_at,
+        )
     # Ours: the events are locked by this transaction and were not fanned out, so every
     # notification of theirs was made just now.
     result = notify(rows, Notification.objects.filter(event_id__in=[e.id for e in events]))

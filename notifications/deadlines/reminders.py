@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,14 +23,15 @@ from django.utils import timezone
 from notifications.content.categories import ENDED_STATUSES, Category, Severity
 from notifications.content.describe import company_links
 from notifications.content.words import long_date
-from notifications.fan_out import announce, muted_categories, notify, watchers_of
+from notifications.fan_out import Watching, announce, notify, per_watching_organisation
 from notifications.models import ClientListEntry, DeadlineReminder, Notification, Organisation
+from notifications.models.organisations import DEFAULT_TIME_ZONE, zone_of
 from streams.models import Company
 
 log = logging.getLogger(__name__)
 
 Kind = DeadlineReminder.Kind
-CH_TIME_ZONE = ZoneInfo("Europe/London")  # a deadline is a day in the UK, wherever the practice is
+CH_TIME_ZONE = zone_of(DEFAULT_TIME_ZONE)  # a deadline is a day in the UK, wherever the practice is
 OVERDUE = "overdue"
 STREAM = "deadlines"
 BATCH = 1000  # companies per transaction of the reminders job
@@ -94,10 +95,7 @@ def company_deadlines(profile, today: date) -> list[Deadline]:
 
 def local_today(time_zone: str | ZoneInfo, now: datetime | None = None) -> date:
     """Today in a time zone (the UK's when the name is not a time zone)."""
-    try:
-        zone = time_zone if isinstance(time_zone, ZoneInfo) else ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = CH_TIME_ZONE
+    zone = time_zone if isinstance(time_zone, ZoneInfo) else zone_of(time_zone)
     return (now or timezone.now()).astimezone(zone).date()
 
 
@@ -287,31 +285,22 @@ def _remind(companies: list[tuple], today: date, days: list[int]) -> Reminded:
             if reminder is not None:
                 made.append((reminder, name, deadline))
         result = Reminded(reminders=len(made))
-        watchers = watchers_of({r.company_id for r, _, _ in made})
-        muted = muted_categories({org for by_org in watchers.values() for org in by_org})
+        watching = Watching.of({r.company_id for r, _, _ in made})
         rows = []
         for reminder, name, deadline in made:
-            category = Category(deadline.kind)
-            severity = Severity.URGENT if deadline.overdue or deadline.days_left <= 1 else Severity.NORMAL
             title, body = reminder_text(deadline, name, reminder.company_id)
-            for org_id, refs in watchers.get(reminder.company_id, {}).items():
-                if category in (muted.get(org_id) or ()):
-                    continue
-                rows.append(
-                    Notification(
-                        organisation_id=org_id,
-                        reminder=reminder,
-                        company_id=reminder.company_id,
-                        company_name=name,
-                        client_references=sorted(refs),
-                        category=category,
-                        severity=severity,
-                        title=title,
-                        body=body,
-                        links=company_links(reminder.company_id, "filings"),
-                        stream=STREAM,
-                    )
-                )
+            rows += per_watching_organisation(
+                watching,
+                reminder.company_id,
+                Category(deadline.kind),
+                reminder=reminder,
+                company_name=name,
+                severity=Severity.URGENT if deadline.overdue or deadline.days_left <= 1 else Severity.NORMAL,
+                title=title,
+                body=body,
+                links=company_links(reminder.company_id, "filings"),
+                stream=STREAM,
+            )
         # Ours: the reminders were made by this transaction.
         fanned = notify(rows, Notification.objects.filter(reminder__in=[r.id for r, _, _ in made]))
         announce(fanned)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -21,15 +21,9 @@ from django.utils import timezone
 from notifications import queueing
 from notifications.content.categories import EmailMode
 from notifications.models import Delivery, Membership, Organisation, UserNotification, UserPreferences
+from notifications.models.organisations import zone_of
 
 log = logging.getLogger(__name__)
-
-
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
 
 
 def user_zone(user_id: int) -> ZoneInfo:
@@ -39,7 +33,7 @@ def user_zone(user_id: int) -> ZoneInfo:
         .values_list("organisation__time_zone", flat=True)
         .first()
     )
-    return zone(first)
+    return zone_of(first)
 
 
 def digest_clients(user_id: int, day: date) -> list[tuple[str, list]]:
@@ -68,7 +62,7 @@ def queue_due_digests(now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     ids: list[int] = []
     for organisation_id, time_zone in Organisation.objects.values_list("id", "time_zone"):
-        local = now.astimezone(zone(time_zone))
+        local = now.astimezone(zone_of(time_zone))
         if local.hour < settings.DIGEST_HOUR:
             continue
         members = Membership.objects.filter(organisation_id=organisation_id).values_list("user_id", flat=True)

@@ -6,6 +6,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+# A practice's time zone, unless it chose another: the UK's, where CH's deadlines fall due.
+DEFAULT_TIME_ZONE = "Europe/London"
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    """The time zone of that name; the default for a name that is empty or none."""
+    try:
+        return ZoneInfo(name or DEFAULT_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIME_ZONE)
+
 
 def validate_time_zone(name: str) -> None:
     try:
@@ -20,7 +31,7 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True)
     time_zone = models.CharField(
         max_length=64,
-        default="Europe/London",
+        default=DEFAULT_TIME_ZONE,
         validators=[validate_time_zone],
         help_text="for the daily digest's hour and deadlines",
     )
@@ -37,6 +48,10 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_of(self.time_zone)
 
 
 class Membership(models.Model):

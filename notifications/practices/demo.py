@@ -14,8 +14,8 @@ from notifications.practices.client_lists import import_rows, queue_backfill
 
 DEMO_ORGANISATION = "Demo Accountants LLP"
 DEMO_LIST = "Limited company clients"
-# Numbers from tests/data/sample-events.ndjson (CH's sample events) and the simulator's sample replay, each with
-# the kind of reference a practice gives its clients.
+# Numbers from tests/data/sample-events.ndjson (CH's sample events) and the simulator's sample
+# replay, each with the kind of reference a practice gives its clients.
 DEMO_COMPANIES = [
     ("12345678", "HUG001", "Hughes Joinery Ltd"),
     ("08008008", "BRI014", "Brightside Dental Ltd"),
