@@ -17,6 +17,7 @@ from django.utils import timezone
 from notifications import queueing
 from notifications.models import ClientListEntry, Delivery
 from notifications.practices.client_lists import queue_backfill
+from project import redis_connection
 from streams.backfill import backfill_enabled
 from streams.models import Event
 
@@ -88,7 +89,9 @@ def _reconcile_backfill(now) -> int:
     later): queued again, at most hourly (each backfill job skips what is done meanwhile)."""
     if not backfill_enabled():
         return 0
-    if not queueing.queue().connection.set("clientwatch:reconcile:backfill", "1", nx=True, ex=BACKFILL_EVERY):
+    if not redis_connection.connection().set(
+        "clientwatch:reconcile:backfill", "1", nx=True, ex=BACKFILL_EVERY
+    ):
         return 0
     numbers = list(
         ClientListEntry.objects.filter(company__backfilled_at=None, added_at__lt=now - BACKFILL_AFTER)

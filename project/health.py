@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import django_rq
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from project import redis_connection
 from project.metrics import monitoring_allowed
 from streams.models import StreamState
 
@@ -38,7 +38,7 @@ def _database() -> dict:
 
 def _redis() -> dict:
 
-    django_rq.get_connection("default").ping()
+    redis_connection.connection().ping()
     return {"ok": True}
 
 

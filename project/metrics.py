@@ -31,6 +31,7 @@ from rq.registry import FailedJobRegistry
 
 from notifications.feed.live import SOCKET_KEY_PREFIX
 from notifications.models import Delivery, Notification
+from project import redis_connection
 from streams.models import StreamGap, StreamState
 
 LATENCY_WINDOW = timedelta(minutes=15)
@@ -65,13 +66,12 @@ def _streams():
         counters = state.counters or {}
         received.add_metric([state.stream], counters.get("received", 0))
         matched.add_metric([state.stream], counters.get("matched", 0))
-        for key, value in counters.items():
-            if key.startswith("skipped_"):
-                skipped.add_metric([state.stream, key.removeprefix("skipped_")], value)
+        for reason, value in state.skipped.items():
+            skipped.add_metric([state.stream, reason], value)
         if state.timepoint is not None:
             timepoint.add_metric([state.stream], state.timepoint)
         if state.last_published_at:
-            lag.add_metric([state.stream], max(0.0, (now - state.last_published_at).total_seconds()))
+            lag.add_metric([state.stream], state.lag_seconds(now))
         connected.add_metric([state.stream], 1 if state.connected else 0)
         reconnects.add_metric([state.stream], state.reconnects)
     for stream, count in StreamGap.objects.values_list("stream").annotate(n=Count("id")):
@@ -123,7 +123,7 @@ def _queues():
 
 def _websockets():
 
-    redis = django_rq.get_connection("default")
+    redis = redis_connection.connection()
     count = sum(1 for _ in redis.scan_iter(match=f"{SOCKET_KEY_PREFIX}*", count=1000))
     gauge = GaugeMetricFamily("clientwatch_websocket_clients", "Feed pages connected now")
     gauge.add_metric([], count)

@@ -34,7 +34,7 @@ class StreamStateAdmin(OperatorReadOnly, admin.ModelAdmin):
 
     @admin.display(description="lag")
     def lag(self, state: StreamState) -> str:
-        seconds = state.lag_seconds
+        seconds = state.lag_seconds()
         if seconds is None:
             return "—"
         if seconds < 120:

@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-import django_rq
 from django.conf import settings
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
+from project import redis_connection
 from streams.client import ApiRateLimited, fetch_company_profile, fetch_filing_history, rest_client
 from streams.models import Company
 from streams.rate_limit import RateLimiter, SlotUnavailable
@@ -56,7 +56,7 @@ def not_backfilled(numbers: Iterable[str]) -> list[str]:
 
 def rate_limiter(sleep: Callable[[float], None] = time.sleep) -> RateLimiter:
     return RateLimiter(
-        django_rq.get_connection("default"),
+        redis_connection.connection(),
         limit=settings.CH_API_RATE_LIMIT,
         window=settings.CH_API_RATE_WINDOW,
         sleep=sleep,

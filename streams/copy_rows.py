@@ -9,43 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from operator import attrgetter
 
 import orjson
 from django.db import connection
 
 from .events import StreamEvent, data_hash, published_at
+from .facts import COLUMNS, UPDATED_FIELDS, Fact, column_types
 
-if TYPE_CHECKING:
-    from .store import Fact
-
-COLUMNS = [
-    "stream",
-    "timepoint",
-    "published_at",
-    "resource_kind",
-    "resource_uri",
-    "resource_id",
-    "company_number",
-    "event_type",
-    "fields_changed",
-    "data",
-    "previous_data",
-    "data_hash",
-    "fact_key",
-    "revision",
-    "received_at",
-    "updated_at",
-]
-UPDATED_FIELDS = [
-    "timepoint",
-    "published_at",
-    "event_type",
-    "fields_changed",
-    "data",
-    "data_hash",
-    "updated_at",
-]
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED_FIELDS)
 _UPSERT = (
     f"ON CONFLICT (fact_key) DO UPDATE SET {_UPDATES}, revision = streams_event.revision + 1 "
@@ -81,16 +52,30 @@ _FILINGS_STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS streams_filing_stage "
     "(company_number text, published_at timestamptz, line jsonb) ON COMMIT DELETE ROWS"
 )
+# Each of Event's columns as PostgreSQL takes it out of a filing's raw line (staged above).
+_FILING_COLUMNS = {
+    "stream": "%(stream)s",
+    "timepoint": "(line->'event'->>'timepoint')::bigint",
+    "published_at": "published_at",
+    "resource_kind": "left(line->>'resource_kind', 64)",
+    "resource_uri": "left(line->>'resource_uri', 400)",
+    "resource_id": "left(coalesce(line->>'resource_id', ''), 200)",
+    "company_number": "company_number",
+    "event_type": "left(coalesce(nullif(line->'event'->>'type', ''), 'changed'), 16)",
+    "fields_changed": "nullif(line->'event'->'fields_changed', 'null'::jsonb)",
+    "data": "line->'data'",
+    "previous_data": "NULL::jsonb",
+    "data_hash": "md5(((line->'data') - 'etag')::text)",
+    "fact_key": "left('filing:' || (line->>'resource_uri'), 450)",
+    "revision": "1",
+    "received_at": "%(now)s::timestamptz",
+    "updated_at": "%(now)s::timestamptz",
+}
+assert list(_FILING_COLUMNS) == list(COLUMNS), "a column of Fact has no expression here"
 _FILINGS_INSERT = f"""
 INSERT INTO streams_event ({", ".join(COLUMNS)})
 SELECT DISTINCT ON (fact_key) * FROM (
-    SELECT %(stream)s, (line->'event'->>'timepoint')::bigint AS timepoint, published_at,
-        left(line->>'resource_kind', 64), left(line->>'resource_uri', 400),
-        left(coalesce(line->>'resource_id', ''), 200), company_number,
-        left(coalesce(nullif(line->'event'->>'type', ''), 'changed'), 16),
-        nullif(line->'event'->'fields_changed', 'null'::jsonb), line->'data', NULL::jsonb,
-        md5(((line->'data') - 'etag')::text), left('filing:' || (line->>'resource_uri'), 450) AS fact_key,
-        1, %(now)s::timestamptz, %(now)s::timestamptz
+    SELECT {", ".join(f"{expression} AS {column}" for column, expression in _FILING_COLUMNS.items())}
     FROM streams_filing_stage
 ) AS fact
 ORDER BY fact_key, timepoint DESC
@@ -177,27 +162,7 @@ def _copy_lines(rows: list[Fact]) -> str:
     def json(value) -> str:
         return "\\N" if value is None else _json_text(value)
 
-    return "".join(
-        "\t".join(
-            (
-                _text(f.stream),
-                str(f.timepoint),
-                stamp(f.published_at),
-                _text(f.resource_kind),
-                _text(f.resource_uri),
-                _text(f.resource_id),
-                _text(f.company_number),
-                _text(f.event_type),
-                json(f.fields_changed),
-                json(f.data),
-                json(f.previous_data),
-                f.data_hash,
-                _text(f.fact_key),
-                str(f.revision),
-                stamp(f.received_at),
-                stamp(f.updated_at),
-            )
-        )
-        + "\n"
-        for f in rows
-    )
+    formats = {"str": _text, "int": str, "datetime | None": stamp, "datetime": stamp}
+    each = [formats.get(kind, json) for kind in column_types()]
+    values = attrgetter(*COLUMNS)
+    return "".join("\t".join([fmt(v) for fmt, v in zip(each, values(f), strict=True)]) + "\n" for f in rows)

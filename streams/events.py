@@ -1,7 +1,7 @@
 """One line of a CH stream in, one decision out: skip it (and why), or the event's key facts.
 
 This is the listener's hot path: every line of every stream passes here, matched or not, so it
-does the least work that tells us the timepoint and the company. See ../shared/ch/README.md.
+does the least work that tells us the timepoint and the company. See the README's "The stream listener".
 """
 
 from __future__ import annotations
@@ -219,9 +219,11 @@ def published_at(envelope: dict) -> datetime | None:
         return None
 
 
+def digest(value) -> str:
+    """A short fingerprint of JSON content, the same whatever the order of its keys."""
+    return hashlib.sha1(orjson.dumps(value, option=orjson.OPT_SORT_KEYS), usedforsecurity=False).hexdigest()
+
+
 def data_hash(data: dict) -> str:
     """Identity of a resource's content; the etag alone changing is not a change."""
-    meaningful = {key: value for key, value in data.items() if key != "etag"}
-    return hashlib.sha1(
-        orjson.dumps(meaningful, option=orjson.OPT_SORT_KEYS), usedforsecurity=False
-    ).hexdigest()
+    return digest({key: value for key, value in data.items() if key != "etag"})

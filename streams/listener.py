@@ -126,8 +126,7 @@ class StreamWorker:
                     self.status.reconnects += 1
 
     def _backoff(self, failures: int) -> float:
-        ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2 ** min(failures - 1, 16))
-        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+        return backoff(self.config, failures)
 
     async def _read_until_closed(self, http: httpx.AsyncClient, stop: asyncio.Event) -> bool:
         """Read one connection until CH closes it or stop is set. True if any event came."""
@@ -354,6 +353,13 @@ async def _every(stop: asyncio.Event, seconds: float, step: Callable) -> None:
             )
 
 
+def backoff(config: ListenerConfig, failures: int) -> float:
+    """Seconds to wait after that many failures in a row: doubling from backoff_base up to
+    backoff_cap, with jitter so that many streams (or listeners) do not retry in step."""
+    ceiling = min(config.backoff_cap, config.backoff_base * 2 ** min(failures - 1, 16))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
 async def _start_up(config: ListenerConfig, db: Database, index: WatchIndex, stop: asyncio.Event):
     """Load the watch index and checkpoints, waiting for the database if it is not up yet."""
     failures = 0
@@ -363,7 +369,7 @@ async def _start_up(config: ListenerConfig, db: Database, index: WatchIndex, sto
             return await db.run(load_checkpoints, config.streams)
         except Exception as exc:
             failures += 1
-            wait = min(config.backoff_cap, config.backoff_base * 2 ** min(failures - 1, 16))
+            wait = backoff(config, failures)
             log.warning(
                 "cannot read the watch list (%s: %s); trying again in %.0f s", type(exc).__name__, exc, wait
             )

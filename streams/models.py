@@ -62,12 +62,17 @@ class StreamState(models.Model):
     def __str__(self) -> str:
         return self.stream
 
-    @property
-    def lag_seconds(self) -> float | None:
+    def lag_seconds(self, now=None) -> float | None:
         """How far behind CH the listener is: now minus published_at of the last event."""
         if self.last_published_at is None:
             return None
-        return max(0.0, (timezone.now() - self.last_published_at).total_seconds())
+        return max(0.0, ((now or timezone.now()) - self.last_published_at).total_seconds())
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Lines skipped, by reason (the listener counts them as `skipped_<reason>`)."""
+        counters = self.counters or {}
+        return {key.removeprefix("skipped_"): n for key, n in counters.items() if key.startswith("skipped_")}
 
 
 class StreamGap(models.Model):

@@ -1,6 +1,6 @@
 """Writing a batch of matched events and the stream's checkpoint in one transaction.
 
-Guarantee 1 of DESIGN.md lives here: the checkpoint only moves in the transaction that stores
+Guarantee 1 (README, Guarantees) lives here: the checkpoint only moves in the transaction that stores
 the events before it, so after any crash the listener resumes where the record ends. Guarantee 2
 starts here: a replayed or re-sent event never becomes a second fact (see Event.fact_key).
 """
@@ -11,10 +11,8 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 
-import orjson
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,34 +20,13 @@ from django.utils import timezone
 from streams import hooks
 from streams.models import Company
 
-from .copy_rows import COLUMNS, UPDATED_FIELDS, write_filings_raw, write_rows_copy
-from .events import StreamEvent, data_hash, published_at
+from .copy_rows import write_filings_raw, write_rows_copy
+from .events import StreamEvent, data_hash, digest, published_at
+from .facts import COLUMNS, UPDATED_FIELDS, Fact
 from .models import Event, ResourceState, StreamGap, StreamState
 
 log = logging.getLogger(__name__)
 KEY_LENGTH = 450  # Event.fact_key's max_length
-
-
-@dataclass(slots=True)
-class Fact:
-    """An event about to be stored: Event's columns, without a model instance's cost."""
-
-    stream: str
-    timepoint: int
-    published_at: datetime | None
-    resource_kind: str
-    resource_uri: str
-    resource_id: str
-    company_number: str
-    event_type: str
-    fields_changed: list | None
-    data: dict
-    previous_data: dict | None
-    data_hash: str
-    fact_key: str
-    revision: int
-    received_at: datetime
-    updated_at: datetime
 
 
 @dataclass
@@ -65,9 +42,7 @@ def fact_key(stream: str, event: StreamEvent) -> str:
     latest; a change back to earlier content comes with a new etag and is a new fact."""
     if event.is_filing:
         return f"filing:{event.resource_uri}"
-    version = hashlib.sha1(
-        orjson.dumps(event.envelope["data"], option=orjson.OPT_SORT_KEYS), usedforsecurity=False
-    ).hexdigest()
+    version = digest(event.envelope["data"])
     key = f"{stream}:{event.resource_uri}#{version}"
     if len(key) > KEY_LENGTH:
         return f"{stream}:#{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()}"

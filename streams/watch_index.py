@@ -1,6 +1,6 @@
 """The in-process set of every company number on any client list, kept current while running.
 
-Matching a stream event is one set lookup (DESIGN.md: never a database or Redis round trip per
+Matching a stream event is one set lookup (never a database or Redis round trip per
 event). Client list changes reach the set through WatchChange rows: the listener polls for new
 ones every second and re-checks just those numbers.
 """

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from streams.facts import COLUMNS
+from streams.models import Event
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("notifications", "streams", "project")
 
@@ -51,3 +54,9 @@ def test_the_import_contracts_hold():
     lint_imports = Path(sys.executable).parent / "lint-imports"
     done = subprocess.run([lint_imports, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_the_event_model_has_exactly_the_columns_the_store_writes_and_its_own_two():
+    model = {f.column for f in Event._meta.concrete_fields}
+    assert model - set(COLUMNS) == {"id", "fanned_out_at"}  # the key, and the fan-out's own mark
+    assert set(COLUMNS) <= model

@@ -27,11 +27,11 @@ def overview() -> dict:
         streams.append(
             {
                 "state": state,
-                "lag": (now - state.last_published_at).total_seconds() if state.last_published_at else None,
+                "lag": state.lag_seconds(now),
                 "heartbeat_age": (now - state.heartbeat_at).total_seconds() if state.heartbeat_at else None,
                 "received": counters.get("received", 0),
                 "matched": counters.get("matched", 0),
-                "skipped": sum(v for k, v in counters.items() if k.startswith("skipped_")),
+                "skipped": sum(state.skipped.values()),
                 "gaps": StreamGap.objects.filter(stream=state.stream).count(),
             }
         )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 
-import django_rq
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+from project import redis_connection
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,9 @@ SOCKET_KEY_PREFIX = "clientwatch:ws:"  # project/metrics.py counts these keys
 
 def mark_socket(channel_name: str) -> None:
 
-    django_rq.get_connection("default").set(f"{SOCKET_KEY_PREFIX}{channel_name}", "1", ex=SOCKET_TTL)
+    redis_connection.connection().set(f"{SOCKET_KEY_PREFIX}{channel_name}", "1", ex=SOCKET_TTL)
 
 
 def unmark_socket(channel_name: str) -> None:
 
-    django_rq.get_connection("default").delete(f"{SOCKET_KEY_PREFIX}{channel_name}")
+    redis_connection.connection().delete(f"{SOCKET_KEY_PREFIX}{channel_name}")

@@ -45,6 +45,7 @@ def _key(username: str) -> str:
 
 
 def client(url: str) -> redis.Redis:
+    # Not project.redis_connection's: that one retries, and a login must not wait for Redis.
     """A client that gives up at once: with Redis down, a login must not wait out retries."""
     return redis.Redis.from_url(
         url, socket_connect_timeout=0.5, socket_timeout=0.5, retry=Retry(NoBackoff(), 0)
