@@ -15,7 +15,9 @@ from django.urls import reverse
 from notifications import queueing
 from notifications.content.categories import Category, EmailMode, Severity
 from notifications.deadlines import reminders as deadlines
-from notifications.deadlines.reminders import company_deadlines, deadlines_for, send_deadline_reminders
+from notifications.deadlines.page import deadlines_for
+from notifications.deadlines.profiles import company_deadlines
+from notifications.deadlines.reminders import send_deadline_reminders
 from notifications.models import (
     ClientList,
     ClientListEntry,

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from notifications.deadlines import reminders as deadlines
+from notifications.deadlines import page as deadlines
+from notifications.deadlines.profiles import local_today
 from notifications.feed import queries as feed
 from notifications.feed.views import _organisation
 
@@ -32,6 +33,6 @@ def deadlines_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
             "overdue": sum(1 for row in rows if row.overdue),
             "client_lists": feed.client_lists(organisation.id),
             "client_list": client_list,
-            "today": deadlines.local_today(organisation.time_zone),
+            "today": local_today(organisation.time_zone),
         },
     )
