@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import orjson
 
-from .server import respond
+from streams.simulator.http import respond
 
 
 async def read_body(receive) -> bytes:

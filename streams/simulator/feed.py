@@ -60,8 +60,7 @@ class Feed:
             del self.lines[:excess]
             del self.keys[:excess]
             self.base += excess
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self.wake()
 
     def valid_start(self, timepoint: int) -> bool:
         return self.oldest_timepoint <= timepoint <= self.head + 1
@@ -80,6 +79,11 @@ class Feed:
             size += len(self.lines[end])
             end += 1
         return self.lines[start:end], self.keys[start:end], self.base + end
+
+    def wake(self) -> None:
+        """Wake every connection waiting for more: a line was added, or the simulator is stopping."""
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     async def wait_for_more(self, timeout: float) -> bool:
         changed = self._changed

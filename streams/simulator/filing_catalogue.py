@@ -3,17 +3,19 @@
 The curated catalogue covers every filing category, weighted so that accounts and confirmation
 statements dominate as they do at CH. A small share of filings instead takes any description code
 from CH's YAML (its placeholders are filled by name in `filing_values`), so that the long tail of
-codes is exercised.
+codes is exercised. Each form follows a rule of the company's story (story.py): whether the
+company can make that filing now, and (filings.py) what the filing changes.
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
+from streams.simulator import story
 from streams.simulator.reference import filing_descriptions
-from streams.simulator.state import CompanyState, choice, weighted
+from streams.simulator.state import CompanyState, Draws, choice, weighted, weighted_once
 
 LONG_TAIL_SHARE = 0.05
 
@@ -27,6 +29,31 @@ class Form:
     description: str
     capital: bool = False  # CH adds the statement of capital as description_values["capital"]
     llp: tuple[str, str] | None = None  # (type, description) an LLP files instead
+    rule: str = "routine"  # story.py's rule: when the company may file it
+
+    def for_company(self, state: CompanyState) -> tuple[str, str]:
+        """(type, description) as this company files it."""
+        return self.llp if (self.llp and state.is_llp) else (self.type, self.description)
+
+
+# Form type -> its rule in story.py (forms not listed are routine).
+RULES = {
+    "AA": "accounts", "AA01": "reference", "AAMD": "amended-accounts", "CS01": "confirmation",
+    "AP01": "appoint", "AP02": "appoint", "AP03": "appoint", "AP04": "appoint", "TM01": "terminate",
+    "TM02": "terminate-secretary", "CH01": "officer-details", "CH03": "secretary-details",
+    "AD01": "office", "AD02": "sail", "SH01": "capital", "SH19": "capital", "SH06": "capital",
+    "MR01": "charge-create", "MR04": "charge-satisfy", "MR05": "charge-satisfy",
+    "600": "liquidation-start", "LIQ02": "statement-of-affairs", "4.20": "statement-of-affairs",
+    "LIQ03": "liquidation-progress", "LIQ13": "members-final", "LIQ14": "creditors-final",
+    "AM01": "administration-start", "AM10": "administration-progress", "WU01": "winding-up", "CVA1": "cva",
+    "PSC01": "psc-notify", "PSC02": "psc-notify", "PSC04": "psc-change", "PSC07": "psc-cease",
+    "PSC08": "psc-statement", "NEWINC": "incorporation", "DS01": "strike-off-apply",
+    "DS02": "strike-off-withdraw", "SOAS(A)": "strike-off-suspend", "GAZ1": "gazette-compulsory",
+    "GAZ1(A)": "gazette-voluntary", "GAZ2": "dissolved-compulsory", "GAZ2(A)": "dissolved-voluntary",
+    "DISS40": "strike-off-discontinued", "RESOLUTIONS": "resolution", "RES01": "resolution",
+    "RES15": "rename", "NM01": "rename", "CERTNM": "rename", "CONNOT": "rename", "RT01": "restoration",
+    "AR01": "archaic",
+}  # fmt: skip
 
 
 def _f(
@@ -38,8 +65,9 @@ def _f(
     *,
     capital: bool = False,
     llp: tuple[str, str] | None = None,
+    rule: str | None = None,
 ) -> Form:
-    return Form(weight, form, category, sub, code, capital, llp)
+    return Form(weight, form, category, sub, code, capital, llp, rule or RULES.get(form, "routine"))
 
 
 CATALOGUE = (
@@ -52,7 +80,7 @@ CATALOGUE = (
     _f(5, "AA", "accounts", None, "accounts-with-accounts-type-group"),
     _f(4, "AA", "accounts", None, "accounts-with-accounts-type-audit-exemption-subsiduary"),
     _f(8, "AA01", "accounts", None, "change-account-reference-date-company-current-extended"),
-    _f(6, "AA01", "accounts", None, "change-account-reference-date-company-previous-shortened"),
+    _f(6, "AA01", "accounts", None, "change-account-reference-date-company-current-shortened"),
     _f(2, "AAMD", "accounts", None, "accounts-amended-with-accounts-type-micro-entity"),
     _f(
         190,
@@ -214,6 +242,7 @@ CATALOGUE = (
     _f(8, "GAZ2", "gazette", None, "gazette-dissolved-compulsory"),
     _f(8, "GAZ2(A)", "gazette", None, "gazette-dissolved-voluntary"),
     _f(4, "DISS40", "gazette", None, "gazette-filings-brought-up-to-date"),
+    _f(4, "GAZ2", "gazette", None, "gazette-dissolved-liquidation", rule="dissolved-liquidation"),
     _f(8, "RESOLUTIONS", "resolution", "resolution", "resolution"),
     _f(2, "RES15", "resolution", "resolution", "resolution-change-of-name"),
     _f(2, "RES01", "resolution", "resolution", "resolution-adopt-articles"),
@@ -297,12 +326,41 @@ def classify(code: str) -> tuple[str, str | None, tuple[str, ...]]:
     return "miscellaneous", None, ("MISC", "OC", "RP04")
 
 
-def choose(rng: random.Random, state: CompanyState) -> tuple[str, str, str | None, str, bool]:
-    """(type, category, subcategory, description, with_capital) for the next filing."""
-    if rng.random() < LONG_TAIL_SHARE:
+def draw(rng: Draws) -> Form:
+    """The next filing's form, in the catalogue's proportions (or from the long tail)."""
+    while True:
+        if rng.random() >= LONG_TAIL_SHARE:
+            return weighted(rng, _WEIGHTED)
         code = choice(rng, _long_tail())
         category, subcategory, forms = classify(code)
-        return choice(rng, forms), category, subcategory, code, False
-    form = weighted(rng, _WEIGHTED)
-    form_type, description = form.llp if (form.llp and state.is_llp) else (form.type, form.description)
-    return form_type, form.category, form.subcategory, description, form.capital
+        rule = story.long_tail_rule(code, category)
+        if rule is not None:  # (codes that belong to a story of their own are the catalogue's)
+            return Form(0.0, choice(rng, forms), category, subcategory, code, rule=rule)
+
+
+def for_company(rng: Draws, state: CompanyState, today: date, now: float) -> Form | None:
+    """A form this company can file now, in the catalogue's proportions; None if there is none."""
+    pairs = tuple(
+        (form, form.weight * story.filing_weight(form.rule, state, today, now)) for form in CATALOGUE
+    )
+    return weighted_once(rng, pairs)
+
+
+# What a paced company with nothing else to file files: shares allotted, resolutions passed (not
+# "miscellaneous" filings or an auditor's resignation every half hour).
+_ROUTINE = tuple(form for form in CATALOGUE if form.rule in ("capital", "resolution"))
+
+
+def routine_for(rng: Draws, state: CompanyState, today: date, now: float) -> Form | None:
+    """An everyday filing this company can make now, from the catalogue or (half the time) CH's
+    long tail of capital and resolution codes; None if it has made them all lately."""
+    if rng.random() < 0.5:
+        code = choice(rng, _long_tail())
+        category, subcategory, forms = classify(code)
+        rule = story.long_tail_rule(code, category)
+        if rule in ("capital", "resolution") and story.filing_weight(rule, state, today, now):
+            return Form(0.0, choice(rng, forms), category, subcategory, code, rule=rule)
+    pairs = tuple(
+        (form, form.weight * story.filing_weight(form.rule, state, today, now)) for form in _ROUTINE
+    )
+    return weighted_once(rng, pairs)

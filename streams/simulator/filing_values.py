@@ -52,7 +52,7 @@ def _value(name: str, values: dict, context: FilingContext, code: str) -> object
     if name == "officer_name":
         current = [o for o in state.officers if "resigned_on" not in o]
         if code.startswith(("termination", "change-person")) and current:
-            return _display_name(choice(rng, current)["name"])
+            return display_name(choice(rng, current)["name"])
         if "corporate" in code:
             return people.corporate_name(rng)
         return people.person(rng).full_name
@@ -60,11 +60,8 @@ def _value(name: str, values: dict, context: FilingContext, code: str) -> object
         return people.person(rng).full_name
     if name == "old_address":
         return people.one_line(state.profile["registered_office_address"])
-    if name.endswith("address"):
-        new = people.address(rng, people.country_for(state.jurisdiction))
-        if code.startswith("change-registered-office-address"):
-            state.pending_address = new  # the next office move in the profile goes here
-        return people.one_line(new)
+    if name.endswith("address"):  # (an office move's own addresses are set by its effects)
+        return people.one_line(people.address(rng, people.country_for(state.jurisdiction)))
     if name == "charge_number":
         return _charge_code(context, code)
     if name == "company_type":
@@ -84,7 +81,7 @@ def _value(name: str, values: dict, context: FilingContext, code: str) -> object
     return str(randint(rng, 1, 999))
 
 
-def _display_name(officer_name: str) -> str:
+def display_name(officer_name: str) -> str:
     """ "HUGHES, David John" -> "David John Hughes" (filings write names forename first)."""
     surname, _, forenames = officer_name.partition(", ")
     return f"{forenames} {surname.title()}".strip()

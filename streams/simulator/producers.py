@@ -17,20 +17,55 @@ MALFORMED_LINE = b'{"resource_kind": "filing-history", "resource_uri": "/company
 
 
 async def generate(
-    sim: Simulator, generator, streams: list[str], *, rate: float, count: int = 0, malformed_every: int = 0
+    sim: Simulator,
+    generator,
+    streams: list[str],
+    *,
+    rate: float,
+    count: int = 0,
+    malformed_every: int = 0,
+    mixed: bool = False,
 ) -> None:
-    """`rate` events per second on each stream (0: as fast as possible); stop after `count`
-    events in all when count > 0. Every `malformed_every`-th line is a broken one."""
+    """Generate events until `count` in all (0: for ever); every `malformed_every`-th line is a
+    broken one. `mixed`: `rate` events a second in all, each on a stream chosen in CH's
+    proportions (Generator.next_mixed); otherwise `rate` a second on each stream in turn. A rate
+    of 0 is as fast as possible."""
+    if mixed:
+        produced = await _generate_mixed(sim, generator, streams, rate, count, malformed_every)
+    else:
+        produced = await _generate_each(sim, generator, streams, rate, count, malformed_every)
+    log.info("chsim: generated %d events; now only heartbeats", produced)
+
+
+def _add(sim: Simulator, stream: str, event: dict, produced: int, malformed_every: int) -> None:
+    sim.add_event(stream, event)
+    if malformed_every and produced % malformed_every == 0:
+        sim.feeds[stream].append_raw(MALFORMED_LINE)
+
+
+async def _generate_each(sim, generator, streams, rate: float, count: int, malformed_every: int) -> int:
     produced = 0
     pause = 1.0 / rate if rate > 0 else 0.0
     while not count or produced < count:
         for stream in streams:
-            sim.add_event(stream, generator.next_event(stream, now_published_at()))
             produced += 1
-            if malformed_every and produced % malformed_every == 0:
-                sim.feeds[stream].append_raw(MALFORMED_LINE)
+            _add(sim, stream, generator.next_event(stream, now_published_at()), produced, malformed_every)
         await asyncio.sleep(pause)  # also yields to the connections when rate is 0
-    log.info("chsim: generated %d events; now only heartbeats", produced)
+    return produced
+
+
+async def _generate_mixed(sim, generator, streams, rate: float, count: int, malformed_every: int) -> int:
+    loop = asyncio.get_running_loop()
+    started, produced = loop.time(), 0
+    while not count or produced < count:
+        produced += 1
+        stream, event = generator.next_mixed(now_published_at(), streams)
+        _add(sim, stream, event, produced, malformed_every)
+        if rate > 0:  # on a schedule, so the time spent generating does not slow the rate
+            await asyncio.sleep(max(0.0, started + produced / rate - loop.time()))
+        elif produced % len(streams) == 0:
+            await asyncio.sleep(0)  # yield to the connections now and then
+    return produced
 
 
 def read_replay(sim: Simulator, path: Path) -> list[tuple[str, dict | bytes]]:

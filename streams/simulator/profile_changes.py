@@ -1,47 +1,30 @@
-"""The changes CH streams for a company profile, one kind per event, with their `fields_changed`."""
+"""How a company profile changes, with CH-style `fields_changed`.
+
+Most changes follow something else the company did: a filing (accounts, a confirmation
+statement, an office move, a change of name, a new charge) or a step of its story (a strike-off,
+an insolvency, a dissolution). Those wait in `state.pending` and the next company-profile event
+carries them all. A few happen on their own (`available_changes`): new SIC codes, an office
+corrected, a deadline passing unmet.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
-from streams.simulator import people, registers
-from streams.simulator.profiles import ACCOUNT_TYPES, ard_date, sic_codes
-from streams.simulator.state import CompanyState, add_months, choice, filing_deadline, month_end, weighted
-
-CHANGES = (
-    ("name", 6),
-    ("status", 6),
-    ("strike_off", 7),
-    ("office", 14),
-    ("accounts_filed", 16),
-    ("accounts_overdue", 6),
-    ("confirmation_filed", 16),
-    ("confirmation_overdue", 5),
-    ("sic_codes", 6),
-    ("has_charges", 6),
-    ("has_insolvency_history", 3),
-    ("reference_date", 4),
-    ("jurisdiction", 1),
+from streams.simulator import people, registers, story
+from streams.simulator.profiles import ard_date, sic_codes
+from streams.simulator.state import (
+    ACTIVE,
+    INSOLVENT,
+    CompanyState,
+    add_months,
+    filing_deadline,
+    month_end,
 )
-_STATUS_NEXT = {
-    "active": (
-        ("dissolved", 4),
-        ("liquidation", 3),
-        ("administration", 1),
-        ("voluntary-arrangement", 0.5),
-        ("receivership", 0.3),
-        ("insolvency-proceedings", 0.1),
-    ),
-    "liquidation": (("dissolved", 5), ("active", 0.3)),
-    "administration": (("liquidation", 2), ("dissolved", 2), ("active", 1)),
-    "receivership": (("liquidation", 1), ("active", 1)),
-    "voluntary-arrangement": (("active", 2), ("liquidation", 1)),
-    "insolvency-proceedings": (("liquidation", 1), ("dissolved", 1)),
-    "dissolved": (("active", 1),),  # restoration
-    "registered": (("removed", 1),),
-    "removed": (("registered", 1),),
-}
+
 _INSOLVENT = {
     "liquidation",
     "administration",
@@ -49,58 +32,7 @@ _INSOLVENT = {
     "voluntary-arrangement",
     "insolvency-proceedings",
 }
-
-
-def available_changes(profile: dict) -> tuple[tuple[str, float], ...]:
-    """The kinds of change that would really change this profile, with their weights."""
-    active = profile["company_status"] == "active"
-    result = []
-    for kind, weight in CHANGES:
-        if kind == "accounts_overdue":
-            ok = active and "accounts" in profile and not profile["accounts"]["overdue"]
-        elif kind.startswith("accounts") or kind == "reference_date":
-            ok = active and "accounts" in profile
-        elif kind == "confirmation_overdue":
-            ok = (
-                active
-                and "confirmation_statement" in profile
-                and not profile["confirmation_statement"]["overdue"]
-            )
-        elif kind.startswith("confirmation"):
-            ok = active and "confirmation_statement" in profile
-        elif kind == "strike_off":
-            ok = active
-        elif kind == "jurisdiction":
-            ok = profile["jurisdiction"] in ("england-wales", "wales")
-        elif kind == "sic_codes":
-            ok = "sic_codes" in profile
-        else:
-            ok = True
-        if ok:
-            result.append((kind, weight))
-    return tuple(result)
-
-
-def apply_change(state: CompanyState, kind: str, rng: random.Random, today: date) -> list[str]:
-    """Change the profile in place by one kind of change; return CH-style `fields_changed`."""
-    profile = state.profile
-    fields = _CHANGERS[kind](state, rng, today)
-    profile["etag"] = people.etag(rng)
-    return fields
-
-
-def _name(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    profile = state.profile
-    old = profile["company_name"]
-    new = state.pending_name
-    state.pending_name = None
-    while new is None or new == old:
-        new = new_name(rng, profile["type"])
-    previous = profile.setdefault("previous_company_names", [])
-    effective = previous[0]["ceased_on"] if previous else profile["date_of_creation"]
-    previous.insert(0, {"name": old, "effective_from": effective, "ceased_on": today.isoformat()})
-    profile["company_name"] = new
-    return ["company_name", "previous_company_names"]
+_ACCOUNTS_FIELDS = ["accounts.next_accounts", "accounts.next_due", "accounts.next_made_up_to"]
 
 
 def new_name(rng: random.Random, company_type: str) -> str:
@@ -108,12 +40,98 @@ def new_name(rng: random.Random, company_type: str) -> str:
     return people.company_name(rng, registers.suffix(rng, company_type))
 
 
-def _status(state: CompanyState, rng: random.Random, today: date) -> list[str]:
+# --- changes a filing or the company's story asked for --------------------------------------------
+
+
+def apply_pending(state: CompanyState, rng: random.Random, today: date) -> list[str]:
+    """Carry out every pending change, in the order made; return CH-style `fields_changed`."""
+    fields: list[str] = []
+    for kind, value in state.pending.items():
+        fields += _PENDING[kind](state, value, today)
+    state.pending.clear()
+    state.profile["etag"] = people.etag(rng)
+    return list(dict.fromkeys(fields))
+
+
+def _name(state: CompanyState, new: str, today: date) -> list[str]:
     profile = state.profile
-    options = _STATUS_NEXT.get(profile["company_status"], (("active", 1),))
-    new = weighted(rng, options)
-    fields = ["company_status"]
+    previous = profile.setdefault("previous_company_names", [])
+    effective = previous[0]["ceased_on"] if previous else profile["date_of_creation"]
+    previous.insert(
+        0, {"name": profile["company_name"], "effective_from": effective, "ceased_on": today.isoformat()}
+    )
+    profile["company_name"] = new
+    return ["company_name", "previous_company_names"]
+
+
+def _office(state: CompanyState, address: dict, today: date) -> list[str]:
+    if state.profile["registered_office_address"] == address:
+        return []
+    state.profile["registered_office_address"] = address
+    return ["registered_office_address"]
+
+
+def _accounts_filed(state: CompanyState, kind: str, today: date) -> list[str]:
+    """The accounts (of type `kind`) for the current period are in: the next are due a year on."""
+    accounts = state.profile["accounts"]
+    period = accounts["next_accounts"]
+    accounts["last_accounts"] = {
+        "made_up_to": period["period_end_on"],
+        "type": kind,
+        "period_end_on": period["period_end_on"],
+        "period_start_on": period["period_start_on"],
+    }
+    end = date.fromisoformat(period["period_end_on"])
+    new_end = ard_date(accounts["accounting_reference_date"], end.year + 1)
+    _set_next_accounts(state.profile, end + timedelta(days=1), new_end, today)
+    return ["accounts.last_accounts", *_ACCOUNTS_FIELDS]
+
+
+def _set_next_accounts(profile: dict, start: date, end: date, today: date) -> None:
+    accounts = profile["accounts"]
+    due = filing_deadline(end, 6 if profile["type"] == "plc" else 9)
+    overdue = due < today
+    accounts["next_accounts"] = {
+        "due_on": due.isoformat(),
+        "period_end_on": end.isoformat(),
+        "period_start_on": start.isoformat(),
+        "overdue": overdue,
+    }
+    accounts.update(next_due=due.isoformat(), next_made_up_to=end.isoformat(), overdue=overdue)
+
+
+def _confirmation_filed(state: CompanyState, made_up_to: str, today: date) -> list[str]:
+    """A statement made up to `made_up_to`: the next is made up to a year after it."""
+    following = add_months(date.fromisoformat(made_up_to), 12)
+    state.profile["confirmation_statement"].update(
+        last_made_up_to=made_up_to,
+        next_made_up_to=following.isoformat(),
+        next_due=(following + timedelta(days=14)).isoformat(),
+        overdue=False,
+    )
+    return [
+        "confirmation_statement.last_made_up_to",
+        "confirmation_statement.next_made_up_to",
+        "confirmation_statement.next_due",
+    ]
+
+
+def _reference_date(state: CompanyState, new_end: str, today: date) -> list[str]:
+    """The current period now ends on `new_end` (an AA01), and later ones on its anniversary."""
+    accounts = state.profile["accounts"]
+    end = date.fromisoformat(new_end)
+    accounts["accounting_reference_date"] = {"day": str(end.day), "month": f"{end.month:02d}"}
+    start = date.fromisoformat(accounts["next_accounts"]["period_start_on"])
+    _set_next_accounts(state.profile, start, end, today)
+    return ["accounts.accounting_reference_date", *_ACCOUNTS_FIELDS]
+
+
+def _status(state: CompanyState, new: str, today: date) -> list[str]:
+    profile = state.profile
+    if profile["company_status"] == new:
+        return []
     profile["company_status"] = new
+    fields = ["company_status"]
     if profile.pop("company_status_detail", None) is not None:
         fields.append("company_status_detail")
     if new in ("dissolved", "removed"):
@@ -132,95 +150,17 @@ def _status(state: CompanyState, rng: random.Random, today: date) -> list[str]:
         profile["has_been_liquidated"] = True
         profile["can_file"] = False
         fields += ["has_been_liquidated", "can_file"]
-    return list(dict.fromkeys(fields))
+    return fields
 
 
-def _strike_off(state: CompanyState, rng: random.Random, today: date) -> list[str]:
+def _strike_off(state: CompanyState, proposed: bool, today: date) -> list[str]:
     profile = state.profile
-    if profile.pop("company_status_detail", None) is None:
+    if proposed and profile.get("company_status_detail") != "active-proposal-to-strike-off":
         profile["company_status_detail"] = "active-proposal-to-strike-off"
-    return ["company_status_detail"]
-
-
-def _office(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    profile = state.profile
-    new = state.pending_address
-    state.pending_address = None
-    while new is None or new == profile["registered_office_address"]:
-        new = people.address(rng, people.country_for(profile["jurisdiction"]))
-    profile["registered_office_address"] = new
-    return ["registered_office_address"]
-
-
-def _accounts_filed(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    accounts = state.profile["accounts"]
-    period = accounts["next_accounts"]
-    kind = weighted(rng, ACCOUNT_TYPES)
-    accounts["last_accounts"] = {
-        "made_up_to": period["period_end_on"],
-        "type": kind,
-        "period_end_on": period["period_end_on"],
-        "period_start_on": period["period_start_on"],
-    }
-    end = date.fromisoformat(period["period_end_on"])
-    new_end = ard_date(accounts["accounting_reference_date"], end.year + 1)
-    _set_next_accounts(state.profile, end + timedelta(days=1), new_end, today)
-    return [
-        "accounts.last_accounts",
-        "accounts.next_accounts",
-        "accounts.next_due",
-        "accounts.next_made_up_to",
-    ]
-
-
-def _set_next_accounts(profile: dict, start: date, end: date, today: date) -> None:
-    accounts = profile["accounts"]
-    due = filing_deadline(end, 6 if profile["type"] == "plc" else 9)
-    overdue = due < today
-    accounts["next_accounts"] = {
-        "due_on": due.isoformat(),
-        "period_end_on": end.isoformat(),
-        "period_start_on": start.isoformat(),
-        "overdue": overdue,
-    }
-    accounts.update(next_due=due.isoformat(), next_made_up_to=end.isoformat(), overdue=overdue)
-
-
-def _accounts_overdue(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    accounts = state.profile["accounts"]
-    accounts["overdue"] = accounts["next_accounts"]["overdue"] = True
-    return ["accounts.overdue", "accounts.next_accounts.overdue"]
-
-
-def _confirmation_filed(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    statement = state.profile["confirmation_statement"]
-    made_up_to = date.fromisoformat(statement["next_made_up_to"])
-    following = add_months(made_up_to, 12)
-    statement.update(
-        last_made_up_to=made_up_to.isoformat(),
-        next_made_up_to=following.isoformat(),
-        next_due=(following + timedelta(days=14)).isoformat(),
-        overdue=False,
-    )
-    return [
-        "confirmation_statement.last_made_up_to",
-        "confirmation_statement.next_made_up_to",
-        "confirmation_statement.next_due",
-    ]
-
-
-def _confirmation_overdue(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    state.profile["confirmation_statement"]["overdue"] = True
-    return ["confirmation_statement.overdue"]
-
-
-def _sic(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    old = state.profile["sic_codes"]
-    new = sic_codes(rng)
-    while new == old:
-        new = sic_codes(rng)
-    state.profile["sic_codes"] = new
-    return ["sic_codes"]
+        return ["company_status_detail"]
+    if not proposed and profile.pop("company_status_detail", None) is not None:
+        return ["company_status_detail"]
+    return []
 
 
 def _set_flag(profile: dict, flag: str, link: str, value: bool) -> list[str]:
@@ -232,52 +172,91 @@ def _set_flag(profile: dict, flag: str, link: str, value: bool) -> list[str]:
     return [flag, f"links.{link}"]
 
 
-def _has_charges(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    return _set_flag(state.profile, "has_charges", "charges", not state.profile["has_charges"])
+def _has_charges(state: CompanyState, value: bool, today: date) -> list[str]:
+    if state.profile["has_charges"] == value:
+        return []
+    return _set_flag(state.profile, "has_charges", "charges", value)
 
 
-def _has_insolvency_history(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    value = not state.profile["has_insolvency_history"]
-    return _set_flag(state.profile, "has_insolvency_history", "insolvency", value)
-
-
-def _reference_date(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    accounts = state.profile["accounts"]
-    old_month = int(accounts["accounting_reference_date"]["month"])
-    month = choice(rng, [m for m in range(1, 13) if m != old_month])
-    accounts["accounting_reference_date"] = {"day": str(month_end(2001, month).day), "month": f"{month:02d}"}
-    start = date.fromisoformat(accounts["next_accounts"]["period_start_on"])
-    end = month_end(start.year, month)
-    if end < start + timedelta(days=180):  # a period runs at least six months and at most eighteen
-        end = month_end(start.year + 1, month)
-    _set_next_accounts(state.profile, start, end, today)
-    return [
-        "accounts.accounting_reference_date",
-        "accounts.next_accounts",
-        "accounts.next_due",
-        "accounts.next_made_up_to",
-    ]
-
-
-def _jurisdiction(state: CompanyState, rng: random.Random, today: date) -> list[str]:
-    profile = state.profile
-    profile["jurisdiction"] = "england-wales" if profile["jurisdiction"] == "wales" else "wales"
-    profile["registered_office_address"] = people.address(rng, people.country_for(profile["jurisdiction"]))
-    return ["jurisdiction", "registered_office_address"]
-
-
-_CHANGERS = {
+_PENDING: dict[str, Callable[[CompanyState, Any, date], list[str]]] = {
     "name": _name,
+    "office": _office,
+    "accounts": _accounts_filed,
+    "confirmation": _confirmation_filed,
+    "reference": _reference_date,
     "status": _status,
     "strike_off": _strike_off,
-    "office": _office,
-    "accounts_filed": _accounts_filed,
-    "accounts_overdue": _accounts_overdue,
-    "confirmation_filed": _confirmation_filed,
-    "confirmation_overdue": _confirmation_overdue,
-    "sic_codes": _sic,
     "has_charges": _has_charges,
-    "has_insolvency_history": _has_insolvency_history,
-    "reference_date": _reference_date,
-    "jurisdiction": _jurisdiction,
 }
+
+
+# --- changes of their own ------------------------------------------------------------------------
+
+
+def available_changes(state: CompanyState, today: date, now: float) -> tuple[tuple[str, float], ...]:
+    """The changes that could happen to this profile now on their own, with their weights."""
+    profile = state.profile
+    active = state.stage == ACTIVE
+    accounts, statement = profile.get("accounts"), profile.get("confirmation_statement")
+    result = []
+    if active and "sic_codes" in profile and state.rested("sic", story.SIC, now):
+        result.append(("sic_codes", 6))
+    if state.stage in (ACTIVE, INSOLVENT) and state.rested("office", story.OFFICE, now):
+        result.append(("office", 2))
+        if active and profile["jurisdiction"] in ("england-wales", "wales"):
+            result.append(("jurisdiction", 0.5))
+    # A deadline that passed unmet: CH marks it overdue the next day.
+    if active and accounts and not accounts["overdue"] and accounts["next_due"] < today.isoformat():
+        result.append(("accounts_overdue", 30))
+    if active and statement and not statement["overdue"] and statement["next_due"] < today.isoformat():
+        result.append(("confirmation_overdue", 30))
+    return tuple(result)
+
+
+def apply_change(state: CompanyState, kind: str, rng: random.Random, today: date, now: float) -> list[str]:
+    """Change the profile in place by one kind of change; return CH-style `fields_changed`."""
+    profile = state.profile
+    if kind == "sic_codes":
+        old, new = profile["sic_codes"], sic_codes(rng)
+        while new == old:
+            new = sic_codes(rng)
+        profile["sic_codes"] = new
+        state.mark("sic", now)
+        fields = ["sic_codes"]
+    elif kind == "office":
+        new = profile["registered_office_address"]
+        while new == profile["registered_office_address"]:
+            new = people.address(rng, people.country_for(profile["jurisdiction"]))
+        fields = _office(state, new, today)
+        state.mark("office", now)
+    elif kind == "jurisdiction":
+        profile["jurisdiction"] = "england-wales" if profile["jurisdiction"] == "wales" else "wales"
+        profile["registered_office_address"] = people.address(
+            rng, people.country_for(profile["jurisdiction"])
+        )
+        state.mark("office", now)
+        fields = ["jurisdiction", "registered_office_address"]
+    elif kind == "accounts_overdue":
+        accounts = profile["accounts"]
+        accounts["overdue"] = accounts["next_accounts"]["overdue"] = True
+        fields = ["accounts.overdue", "accounts.next_accounts.overdue"]
+    else:
+        profile["confirmation_statement"]["overdue"] = True
+        fields = ["confirmation_statement.overdue"]
+    profile["etag"] = people.etag(rng)
+    return fields
+
+
+def reference_end(accounts: dict, months: int) -> str:
+    """The current period's end moved by `months` (an AA01), kept between 6 and 18 months long."""
+    start = date.fromisoformat(accounts["next_accounts"]["period_start_on"])
+    end = date.fromisoformat(accounts["next_accounts"]["period_end_on"])
+    moved = month_end(*_year_month(add_months(end, months)))
+    shortest, longest = add_months(start, 6), add_months(start, 18) - timedelta(days=1)
+    if moved < shortest or moved > longest:
+        moved = month_end(*_year_month(add_months(end, 3 if months < 0 else -3)))
+    return min(max(moved, shortest), longest).isoformat()
+
+
+def _year_month(day: date) -> tuple[int, int]:
+    return day.year, day.month

@@ -145,13 +145,24 @@ def _confirmation_statement(rng: random.Random, created: date, today: date) -> d
     return statement
 
 
-def baseline(seed: int, number: str, identity: tuple[str, str, str], today: date) -> dict:
-    """The profile a company has before the stream says anything about it."""
+def deadline_kinds(company_type: str) -> tuple[str, ...]:
+    """Which deadlines a company of this type has with CH: "accounts", "confirmation"."""
+    if company_type in _NO_ACCOUNTS:
+        return ()
+    return ("accounts",) if company_type == "oversea-company" else ("accounts", "confirmation")
+
+
+def baseline(
+    seed: int, number: str, identity: tuple[str, str, str], today: date, name: str | None = None
+) -> dict:
+    """The profile a company has before the stream says anything about it (`name`: the one it
+    is known by, if given)."""
     # A str seed is hashed with SHA-512: stable across processes, unlike hash().
     rng = random.Random(f"{seed}:{number}")  # noqa: S311 - a simulation, not cryptography
     company_type, jurisdiction, creation = identity
     created = date.fromisoformat(creation)
-    name = people.company_name(rng, registers.suffix(rng, company_type))
+    invented = people.company_name(rng, registers.suffix(rng, company_type))
+    name = name.upper() if name else invented
     country = people.country_for(jurisdiction)
     profile: dict = {
         "company_number": number,
@@ -177,7 +188,7 @@ def baseline(seed: int, number: str, identity: tuple[str, str, str], today: date
         profile["sic_codes"] = sic_codes(rng)
     if company_type == "ltd" and rng.random() < 0.03:
         profile["subtype"] = "community-interest-company"
-    has_charges = rng.random() < 0.18
+    has_charges = rng.random() < 0.18 and created < today  # a company is not born with charges
     profile.update(
         has_charges=has_charges,
         has_insolvency_history=False,

@@ -8,40 +8,30 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
-import yaml
-
-ENUMERATIONS = Path(__file__).resolve().parent.parent / "enumerations"
+from streams import enumerations
 
 # CH's texts mark values as {name}; one key is written "{charge number}", so allow any character
 # but braces rather than only word characters.
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
-def _load(name: str) -> dict:
-    with (ENUMERATIONS / name).open(encoding="utf-8") as handle:
-        # The C loader reads the files in a few hundredths of a second; fall back if PyYAML lacks it.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader either way
-
-
 @cache
 def filing_descriptions() -> dict[str, str]:
     """Description code -> CH's text with {placeholders}, in file order."""
-    return dict(_load("filing_history_descriptions.yml")["description"])
+    return dict(enumerations.load(enumerations.FILING_DESCRIPTIONS)["description"])
 
 
 @cache
 def constants() -> dict[str, dict[str, str]]:
     """constants.yml: company_status, company_type, jurisdiction, sic_descriptions, ..."""
-    return _load("constants.yml")
+    return enumerations.load(enumerations.CONSTANTS)
 
 
 @cache
 def psc_natures() -> dict[str, str]:
     """Nature-of-control code -> CH's text."""
-    return dict(_load("psc_descriptions.yml")["description"])
+    return dict(enumerations.load(enumerations.PSC_DESCRIPTIONS)["description"])
 
 
 def placeholders(text: str) -> list[str]:

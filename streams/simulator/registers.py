@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Container
 from datetime import date, timedelta
 from itertools import pairwise
 
@@ -174,15 +175,47 @@ class _Draws:
         return self._values.pop()
 
 
-def identity(seed: int, number: str, today: date) -> tuple[str, str, str]:
-    """(type, jurisdiction, date_of_creation): what every stream needs to know about a company."""
+def identity(seed: int, number: str, today: date, created: date | None = None) -> tuple[str, str, str]:
+    """(type, jurisdiction, date_of_creation): what every stream needs to know about a company
+    (`created`: for a company incorporated during the run, the day)."""
     rng = _Draws(f"{seed}:{number}")
     prefix = prefix_of(number)
     type_weights, jurisdiction = _REGISTERS.get(prefix, _REGISTERS[""])
     company_type = weighted(rng, type_weights)
     if jurisdiction == "england-wales" and rng.random() < 0.03:
         jurisdiction = "wales"
-    return company_type, jurisdiction, _creation_date(rng, number, prefix, today).isoformat()
+    creation = created or _creation_date(rng, number, prefix, today)
+    return company_type, jurisdiction, creation.isoformat()
+
+
+def named_type(company_type: str, name: str) -> str:
+    """The type a name implies where the register allows several ("... LTD" is a company limited
+    by shares, not by guarantee)."""
+    if company_type.startswith("private-limited") and name.upper().endswith(("LTD", "LIMITED")):
+        return "ltd"
+    return company_type
+
+
+# Registers a company incorporated during a run joins, in about their share of incorporations, and
+# where their numbers start: past every number the universe draws, so each is new.
+_NEW_REGISTERS = (("", 88, 16_600_001), ("SC", 5, 830_001), ("OC", 4, 460_001), ("NI", 3, 730_001))
+
+
+class NewNumbers:
+    """The next company numbers CH would issue, one register at a time, skipping `known` ones."""
+
+    def __init__(self, known: Container[str]) -> None:
+        self._known = known
+        self._next = {prefix: first for prefix, _, first in _NEW_REGISTERS}
+
+    def issue(self, rng: Draws) -> str:
+        prefix = weighted(rng, tuple((p, w) for p, w, _ in _NEW_REGISTERS))
+        while True:
+            value = self._next[prefix]
+            self._next[prefix] += 1
+            number = f"{prefix}{value:0{8 - len(prefix)}d}"
+            if number not in self._known:
+                return number
 
 
 def suffix(rng: Draws, company_type: str) -> str:

@@ -1,8 +1,10 @@
-"""Officer appointments, PSCs, charges and insolvency cases: each stream's resource and its life.
+"""The officers, PSC, charges and insolvency streams: what one event on each says about a company.
 
-Every `*_event` function changes one company's state and returns an `Outcome`: the resource kind,
-URI, id, the resource's new data (which the generator copies) and the event type. A `deleted`
-event carries empty data, as in CH's samples.
+An event on these streams is either the announcement of a change a filing made (a follow-up: see
+`announce`), or a change of its own that suits the company now (`plan_*` says which, or None when
+the company has nothing plausible to say on that stream; `*_event` carries it out). Every function
+returns an `Outcome`: the resource kind, URI, id, the resource's data (which the generator copies)
+and the event type. A `deleted` event carries empty data, as in CH's samples.
 """
 
 from __future__ import annotations
@@ -11,9 +13,19 @@ import random
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from streams.simulator import people
+from streams.simulator import appointments, people, story
+from streams.simulator.appointments import ago
 from streams.simulator.people import Ids
-from streams.simulator.state import CompanyState, choice, randint, weighted
+from streams.simulator.state import (
+    ACTIVE,
+    DISSOLVED,
+    INSOLVENT,
+    STRIKING_OFF,
+    CompanyState,
+    choice,
+    randint,
+    weighted_once,
+)
 
 
 class Outcome(NamedTuple):
@@ -24,191 +36,127 @@ class Outcome(NamedTuple):
     event_type: str = "changed"
 
 
-def _ago(today: date, rng: random.Random, most: int = 20) -> str:
-    return (today - timedelta(days=randint(rng, 0, most))).isoformat()
-
-
 def _id_of(data: dict) -> str:
     return data["links"]["self"].rsplit("/", 1)[1]
 
 
+def _changed(kind: str, data: dict) -> Outcome:
+    return Outcome(kind, data["links"]["self"], _id_of(data), data)
+
+
+def _deleted(kind: str, data: dict) -> Outcome:
+    return Outcome(kind, data["links"]["self"], _id_of(data), {}, "deleted")
+
+
+def announce(stream: str, state: CompanyState, key: str | None) -> Outcome | None:
+    """The resource `key` (its links.self; the record, for insolvency) as it stands now, or None
+    if it has gone since the filing that changed it."""
+    if stream == "insolvency-cases":
+        return _insolvency_outcome(state) if state.insolvency else None
+    if stream == "officers":
+        found = next((o for o in state.officers if o["links"]["self"] == key), None)
+        return _changed("company-officers", found) if found else None
+    if stream == "charges":
+        found = next((c for c in state.charges if c["links"]["self"] == key), None)
+        return _changed("company-charges", found) if found else None
+    found = next((p for p in state.pscs if p["links"]["self"] == key), None)
+    return _changed(appointments.RESOURCE_KIND[found["kind"]], found) if found else None
+
+
 # --- officers ----------------------------------------------------------------------------------
 
-_ROLES = {
-    "llp": (("llp-designated-member", 55), ("llp-member", 40), ("corporate-llp-designated-member", 5)),
-    "limited-partnership": (
-        ("general-partner-in-a-limited-partnership", 50),
-        ("limited-partner-in-a-limited-partnership", 40),
-        ("corporate-general-partner-in-a-limited-partnership", 10),
-    ),
-    "oversea-company": (
-        ("director", 60),
-        ("person-authorised-to-represent", 25),
-        ("person-authorised-to-accept", 15),
-    ),
-}
-_DEFAULT_ROLES = (("director", 85), ("secretary", 9), ("corporate-director", 3), ("corporate-secretary", 3))
+
+def plan_officer(rng: random.Random, state: CompanyState, today: date, now: float) -> str | None:
+    if state.stage not in (ACTIVE, INSOLVENT, STRIKING_OFF):
+        return None
+    choices = appointments.officer_choices(state, today, secretaries=None)
+    options = (
+        (
+            "details",
+            6 if choices["change"] and state.rested("officer-details", story.OFFICER_DETAILS, now) else 0,
+        ),
+        (
+            "appoint",
+            2
+            if state.stage == ACTIVE
+            and len(appointments.current_officers(state)) < appointments.MAX_OFFICERS
+            and state.rested("officers", story.OFFICERS, now)
+            else 0,
+        ),
+        ("resign", 2 if choices["resign"] and state.rested("officers", story.OFFICERS, now) else 0),
+        ("delete", 0.15 if any("resigned_on" in o for o in state.officers) else 0),
+    )
+    return weighted_once(rng, options)
 
 
-def _appointment(rng: random.Random, state: CompanyState, ids: Ids, appointed_on: str, today: date) -> dict:
-    roles = _ROLES.get(state.company_type, _DEFAULT_ROLES)
-    role = weighted(rng, roles)
-    appointment_id = ids.token("appointment")
-    self_uri = f"/company/{state.number}/appointments/{appointment_id}"
-    country = people.country_for(state.jurisdiction)
-    data: dict = {"officer_role": role, "appointed_on": appointed_on}
-    if role.startswith("corporate"):
-        data["name"] = people.corporate_name(rng)
-        data["identification"] = {
-            "identification_type": "uk-limited-company",
-            "registration_number": f"{randint(rng, 1, 16_000_000):08d}",
-            "place_registered": "Companies House",
-        }
+def officer_event(
+    rng: random.Random, state: CompanyState, ids: Ids, action: str, today: date, now: float
+) -> Outcome:
+    choices = appointments.officer_choices(state, today, secretaries=None)
+    if action == "details":
+        data = appointments.change_details(rng, state, choice(rng, choices["change"]))
+        state.mark("officer-details", now)
+    elif action == "appoint":
+        data = appointments.appoint(rng, state, ids, ago(today, rng))
+        state.mark("officers", now)
+    elif action == "resign":
+        data = appointments.resign(choice(rng, choices["resign"]), ago(today, rng, 10))
+        state.mark("officers", now)
     else:
-        who = people.person(rng)
-        data["name"] = who.officer_name
-        data["nationality"] = who.nationality
-        if role != "secretary":  # CH shows no date of birth or occupation for secretaries
-            data["occupation"] = choice(rng, people.OCCUPATIONS)
-            data["country_of_residence"] = country
-            data["date_of_birth"] = {"month": who.birth_month, "year": who.birth_year}
-    data["address"] = people.address(rng, country)
-    data["links"] = {
-        "self": self_uri,
-        "officer": {"appointments": f"/officers/{ids.token('officer')}/appointments"},
-    }
-    return data
-
-
-def officer_event(rng: random.Random, state: CompanyState, ids: Ids, today: date) -> Outcome:
-    if not state.officers:  # the directors a company already had before the stream began
-        created = state.date_of_creation
-        state.officers = [_appointment(rng, state, ids, created, today) for _ in range(randint(rng, 1, 2))]
-    current = [o for o in state.officers if "resigned_on" not in o]
-    roll = rng.random()
-    if roll < 0.5 or not current:
-        data = _appointment(rng, state, ids, _ago(today, rng), today)
-        state.officers.append(data)
-    elif roll < 0.8:
-        data = choice(rng, current)
-        data["resigned_on"] = _ago(today, rng, 10)
-    elif roll < 0.985:
-        data = choice(rng, current)
-        data["address"] = people.address(rng, people.country_for(state.jurisdiction))
-    else:
-        data = choice(rng, state.officers)
+        data = choice(rng, [o for o in state.officers if "resigned_on" in o])
         state.officers.remove(data)
-        return Outcome("company-officers", data["links"]["self"], _id_of(data), {}, "deleted")
-    return Outcome("company-officers", data["links"]["self"], _id_of(data), data)
+        return _deleted("company-officers", data)
+    return _changed("company-officers", data)
 
 
 # --- persons with significant control ----------------------------------------------------------
 
-_PSC_KINDS = (
-    ("individual", "company-psc-individual", "individual-person-with-significant-control", 85),
-    ("corporate-entity", "company-psc-corporate", "corporate-entity-person-with-significant-control", 12),
-    ("legal-person", "company-psc-legal", "legal-person-person-with-significant-control", 3),
-)
-_RESOURCE_KIND = {kind: resource for _, resource, kind, _ in _PSC_KINDS}
-_BANDS = (("25-to-50", 40), ("50-to-75", 20), ("75-to-100", 40))
+
+def plan_psc(rng: random.Random, state: CompanyState, today: date, now: float) -> str | None:
+    if state.stage != ACTIVE or not state.rested("psc", story.PSC, now):
+        return None
+    choices = appointments.psc_choices(state, today)
+    options = (
+        ("change", 3 if choices["change"] else 0),
+        ("notify", 2 if len(appointments.current_pscs(state)) < appointments.MAX_PSCS else 0),
+        ("cease", 2 if choices["cease"] else 0),
+        ("delete", 0.1 if any("ceased_on" in p for p in state.pscs) else 0),
+    )
+    return weighted_once(rng, options)
 
 
-def natures_of_control(rng: random.Random, company_type: str) -> list[str]:
-    """A combination of CH's nature-of-control codes that fits the kind of company."""
-    band = weighted(rng, _BANDS)
-    if company_type == "llp":
-        natures = [
-            f"right-to-share-surplus-assets-{band}-percent-limited-liability-partnership",
-            f"voting-rights-{band}-percent-limited-liability-partnership",
-        ]
-        if rng.random() < 0.3:
-            natures.append("right-to-appoint-and-remove-members-limited-liability-partnership")
-        return natures
-    if company_type == "limited-partnership":
-        natures = [f"part-right-to-share-surplus-assets-{band}-percent"]
-        return [*natures, "right-to-appoint-and-remove-person"] if rng.random() < 0.4 else natures
-    if company_type == "registered-overseas-entity":
-        return [
-            "ownership-of-shares-more-than-25-percent-registered-overseas-entity",
-            "voting-rights-more-than-25-percent-registered-overseas-entity",
-        ]
-    if rng.random() < 0.08:
-        return ["significant-influence-or-control"]
-    tail = "-as-trust" if rng.random() < 0.05 else ""
-    natures = [f"ownership-of-shares-{band}-percent{tail}", f"voting-rights-{band}-percent{tail}"]
-    if band != "25-to-50" and rng.random() < 0.3:
-        natures.append(f"right-to-appoint-and-remove-directors{tail}")
-    return natures
-
-
-def _psc(rng: random.Random, state: CompanyState, ids: Ids, today: date) -> dict:
-    path, _, kind = weighted(rng, _PSC_KINDS)
-    psc_id = ids.token("psc")
-    country = people.country_for(state.jurisdiction)
-    data: dict = {"kind": kind, "notified_on": _ago(today, rng, 30)}
-    if path == "individual":
-        who = people.person(rng)
-        data["name"] = who.full_name
-        elements = {"title": who.title, "forename": who.forenames[0], "surname": who.surname}
-        if len(who.forenames) > 1:
-            elements["middle_name"] = who.forenames[1]
-        data["name_elements"] = elements
-        data["nationality"] = who.nationality
-        data["country_of_residence"] = country
-        data["date_of_birth"] = {"month": who.birth_month, "year": who.birth_year}
-    elif path == "corporate-entity":
-        data["name"] = people.corporate_name(rng)
-        data["identification"] = {
-            "legal_authority": "Companies Act 2006",
-            "legal_form": "Private Limited Company",
-            "place_registered": "Register Of Companies For England And Wales",
-            "country_registered": "England",
-            "registration_number": f"{randint(rng, 1, 16_000_000):08d}",
-        }
+def psc_event(
+    rng: random.Random, state: CompanyState, ids: Ids, action: str, today: date, now: float
+) -> Outcome:
+    choices = appointments.psc_choices(state, today)
+    state.mark("psc", now)
+    if action == "change":
+        data = appointments.change_psc(rng, state, choice(rng, choices["change"]))
+    elif action == "notify":
+        data = appointments.notify(rng, state, ids, ago(today, rng, 30))
+    elif action == "cease":
+        data = appointments.cease(rng, choice(rng, choices["cease"]), ago(today, rng, 10))
     else:
-        data["name"] = choice(
-            rng, ("The Secretary of State for Business and Trade", "The Crown Estate Commissioners")
-        )
-        data["identification"] = {"legal_authority": "United Kingdom", "legal_form": "Government Department"}
-    data["address"] = people.address(rng, country)
-    data["natures_of_control"] = natures_of_control(rng, state.company_type)
-    data["etag"] = people.etag(rng)
-    data["links"] = {"self": f"/company/{state.number}/persons-with-significant-control/{path}/{psc_id}"}
-    return data
-
-
-def psc_event(rng: random.Random, state: CompanyState, ids: Ids, today: date) -> Outcome:
-    current = [p for p in state.pscs if "ceased_on" not in p]
-    roll = rng.random()
-    if roll < 0.6 or not current:
-        data = _psc(rng, state, ids, today)
-        state.pscs.append(data)
-    elif roll < 0.8:
-        data = choice(rng, current)
-        data["natures_of_control"] = natures_of_control(rng, state.company_type)
-        data["etag"] = people.etag(rng)
-    elif roll < 0.98:
-        data = choice(rng, current)
-        data["ceased_on"] = _ago(today, rng, 10)
-        data["ceased"] = True
-        data["etag"] = people.etag(rng)
-    else:
-        data = choice(rng, state.pscs)
+        data = choice(rng, [p for p in state.pscs if "ceased_on" in p])
         state.pscs.remove(data)
-        return Outcome(_RESOURCE_KIND[data["kind"]], data["links"]["self"], _id_of(data), {}, "deleted")
-    return Outcome(_RESOURCE_KIND[data["kind"]], data["links"]["self"], _id_of(data), data)
+        return _deleted(appointments.RESOURCE_KIND[data["kind"]], data)
+    return _changed(appointments.RESOURCE_KIND[data["kind"]], data)
 
 
 # --- charges -----------------------------------------------------------------------------------
 
 
-def _charge(rng: random.Random, state: CompanyState, ids: Ids, today: date) -> dict:
-    number = state.next_charge_number
-    state.next_charge_number += 1
+def new_charge(
+    rng: random.Random, state: CompanyState, ids: Ids, today: date, number: int | None = None
+) -> dict:
+    """A charge registered now (number: the one a filing already gave it)."""
+    if number is None:
+        number = state.next_charge_number
+        state.next_charge_number += 1
     created = today - timedelta(days=randint(rng, 3, 25))
     delivered = min(today, created + timedelta(days=randint(rng, 1, 20)))
     floating = rng.random() < 0.6
-    return {
+    data = {
         "etag": people.etag(rng),
         "charge_code": f"{state.number}{number:04d}",
         "charge_number": number,
@@ -235,38 +183,62 @@ def _charge(rng: random.Random, state: CompanyState, ids: Ids, today: date) -> d
         "transactions": [{"filing_type": "create-charge-with-deed", "delivered_on": delivered.isoformat()}],
         "links": {"self": f"/company/{state.number}/charges/{ids.token('charge')}"},
     }
+    state.charges.append(data)
+    if not state.profile["has_charges"]:
+        state.pend("has_charges", True)  # the profile says so at its next event
+    return data
 
 
-def charge_event(rng: random.Random, state: CompanyState, ids: Ids, today: date) -> Outcome:
-    outstanding = [c for c in state.charges if c["status"] != "fully-satisfied"]
-    roll = rng.random()
-    if roll < 0.55 or not outstanding:
-        data = _charge(rng, state, ids, today)
-        state.charges.append(data)
-    elif roll < 0.9:
-        data = choice(rng, outstanding)
-        full = rng.random() < 0.85
-        data["status"] = "fully-satisfied" if full else "part-satisfied"
-        if full:
-            data["satisfied_on"] = _ago(today, rng, 15)
-        filing = "charge-satisfaction" if full else "charge-part-release"
-        data["transactions"].append({"filing_type": filing, "delivered_on": _ago(today, rng, 3)})
-        data["etag"] = people.etag(rng)
-    elif roll < 0.98:
-        data = choice(rng, outstanding)
+def outstanding(state: CompanyState) -> list[dict]:
+    return [c for c in state.charges if c["status"] != "fully-satisfied"]
+
+
+def satisfy(rng: random.Random, charge: dict, today: date, *, full: bool) -> dict:
+    charge["status"] = "fully-satisfied" if full else "part-satisfied"
+    if full:
+        charge["satisfied_on"] = ago(today, rng, 15)
+    filing = "charge-satisfaction" if full else "charge-part-release"
+    charge["transactions"].append({"filing_type": filing, "delivered_on": ago(today, rng, 3)})
+    charge["etag"] = people.etag(rng)
+    return charge
+
+
+def plan_charge(rng: random.Random, state: CompanyState, today: date, now: float) -> str | None:
+    if state.stage == DISSOLVED or not state.rested("charges", story.CHARGES, now):
+        return None
+    owed = bool(outstanding(state))
+    options = (
+        ("create", 5 if state.stage == ACTIVE else 0),
+        ("satisfy", 4 if owed else 0),
+        ("lender", 1 if owed else 0),
+        ("delete", 0.2 if state.charges else 0),
+    )
+    return weighted_once(rng, options)
+
+
+def charge_event(
+    rng: random.Random, state: CompanyState, ids: Ids, action: str, today: date, now: float
+) -> Outcome:
+    state.mark("charges", now)
+    if action == "create":
+        data = new_charge(rng, state, ids, today)
+    elif action == "satisfy":
+        data = satisfy(rng, choice(rng, outstanding(state)), today, full=rng.random() < 0.85)
+    elif action == "lender":
+        data = choice(rng, outstanding(state))
         data["persons_entitled"].append({"name": choice(rng, people.LENDERS)})
         data["etag"] = people.etag(rng)
     else:
         data = choice(rng, state.charges)
         state.charges.remove(data)
-        return Outcome("company-charges", data["links"]["self"], _id_of(data), {}, "deleted")
-    return Outcome("company-charges", data["links"]["self"], _id_of(data), data)
+        return _deleted("company-charges", data)
+    return _changed("company-charges", data)
 
 
 # --- insolvency --------------------------------------------------------------------------------
 
-# case type -> (weight, opening date type, closing date type, practitioner role, status)
-_CASES = {
+# case type -> (weight, opening date type, closing date type, practitioner role, company status)
+CASES = {
     "creditors-voluntary-liquidation": (
         45,
         "wound-up-on",
@@ -305,7 +277,8 @@ _CASES = {
         "insolvency-proceedings",
     ),
 }
-_CASE_WEIGHTS = tuple((kind, spec[0]) for kind, spec in _CASES.items())
+_CASE_WEIGHTS = tuple((kind, spec[0]) for kind, spec in CASES.items())
+CONVERTED = 0.4  # administrations that end by moving to a creditors' voluntary liquidation
 
 
 def _practitioner(rng: random.Random, role: str, today: date) -> dict:
@@ -313,7 +286,7 @@ def _practitioner(rng: random.Random, role: str, today: date) -> dict:
     return {
         "name": " ".join((*who.forenames, who.surname)),
         "role": role,
-        "appointed_on": _ago(today, rng, 10),
+        "appointed_on": ago(today, rng, 10),
         "address": {
             "address_line_1": f"{choice(rng, people.INSOLVENCY_FIRMS)}",
             **{k: v for k, v in people.address(rng).items() if k in ("premises", "locality", "postal_code")},
@@ -321,39 +294,94 @@ def _practitioner(rng: random.Random, role: str, today: date) -> dict:
     }
 
 
-def insolvency_event(rng: random.Random, state: CompanyState, ids: Ids, today: date) -> Outcome:
-    uri = f"/company/{state.number}/insolvency"
-    record = state.insolvency
-    if record is not None and rng.random() < 0.01:
-        state.insolvency = None
-        return Outcome("company-insolvency", uri, state.number, {}, "deleted")
-    open_cases = [c for c in (record or {}).get("cases", []) if not c.get("_closed")]
-    if record is None or not open_cases or rng.random() < 0.15:
-        record = record or {"cases": [], "status": []}
-        kind = weighted(rng, _CASE_WEIGHTS)
-        _, opening, _, role, status = _CASES[kind]
-        case = {
-            "type": kind,
-            "number": str(len(record["cases"]) + 1),
-            "dates": [{"type": opening, "date": _ago(today, rng, 14)}],
-            "practitioners": [_practitioner(rng, role, today) for _ in range(randint(rng, 1, 2))],
-        }
-        record["cases"].append(case)
-        record["status"] = [status]
-    else:
-        case = choice(rng, open_cases)
-        _, _, closing, role, _ = _CASES[case["type"]]
-        if closing and rng.random() < 0.5:
-            case["dates"].append({"type": closing, "date": _ago(today, rng, 7)})
-            case["_closed"] = True
-        else:  # a practitioner steps down and another takes over
-            leaving = next((p for p in case["practitioners"] if "ceased_to_act_on" not in p), None)
-            if leaving:
-                leaving["ceased_to_act_on"] = _ago(today, rng, 5)
-            case["practitioners"].append(_practitioner(rng, role, today))
+def open_case(rng: random.Random, state: CompanyState, kind: str | None, today: date, now: float) -> None:
+    """Open an insolvency case (of a kind the company has not had: `kind`, or any such)."""
+    record = state.insolvency or {"cases": [], "status": []}
+    had = {case["type"] for case in record["cases"]}
+    if kind is None or kind in had:
+        kind = weighted_once(rng, tuple((k, w) for k, w in _CASE_WEIGHTS if k not in had))
+    _, opening, _, role, status = CASES[kind]
+    case = {
+        "type": kind,
+        "number": str(len(record["cases"]) + 1),
+        "dates": [{"type": opening, "date": ago(today, rng, 14)}],
+        "practitioners": [_practitioner(rng, role, today) for _ in range(randint(rng, 1, 2))],
+    }
+    record["cases"].append(case)
+    record["status"] = [status]
     record["etag"] = people.etag(rng)
     state.insolvency = record
-    return Outcome("company-insolvency", uri, state.number, _public(record))
+    story.begin_insolvency(state, kind, status)
+    state.mark("insolvency", now)
+
+
+def _open_case(state: CompanyState) -> dict | None:
+    cases = (state.insolvency or {}).get("cases", [])
+    return next((c for c in reversed(cases) if not c.get("_closed")), None)
+
+
+def progress_case(rng: random.Random, state: CompanyState, today: date, now: float) -> None:
+    """A practitioner steps down and another takes over."""
+    case = _open_case(state)
+    if case is None:
+        return
+    leaving = next((p for p in case["practitioners"] if "ceased_to_act_on" not in p), None)
+    if leaving:
+        leaving["ceased_to_act_on"] = ago(today, rng, 5)
+    case["practitioners"].append(_practitioner(rng, CASES[case["type"]][3], today))
+    state.insolvency["etag"] = people.etag(rng)
+    state.story_steps += 1
+    state.mark("insolvency", now)
+
+
+def close_case(rng: random.Random, state: CompanyState, today: date, now: float) -> None:
+    """The case ends: the company is dissolved in time, rescued, or (from administration) moves
+    to a liquidation, a case of another kind."""
+    case = _open_case(state)
+    if case is None:
+        return
+    closing = CASES[case["type"]][2]
+    if closing:
+        case["dates"].append({"type": closing, "date": ago(today, rng, 7)})
+    case["_closed"] = True
+    state.insolvency["etag"] = people.etag(rng)
+    state.mark("insolvency", now)
+    kind = case["type"]
+    if kind == "in-administration" and rng.random() < CONVERTED:
+        open_case(rng, state, "creditors-voluntary-liquidation", today, now)
+    elif kind.endswith("liquidation") or (kind == "in-administration" and rng.random() < 0.5):
+        story.end_insolvency(state, rescued=False)
+    else:
+        story.end_insolvency(state, rescued=True)
+
+
+def plan_insolvency(rng: random.Random, state: CompanyState, today: date, now: float) -> str | None:
+    if state.stage == INSOLVENT:
+        if not state.rested("insolvency", story.INSOLVENCY_STEP, now):
+            return None
+        # A case is opened, changes hands once or twice, and ends: a few events, never dozens.
+        if state.story_steps >= 2 or (state.story_steps == 1 and rng.random() < 0.5):
+            return "close"
+        return "progress"
+    return "open" if rng.random() < story.starter_weight(state) else None
+
+
+def insolvency_event(
+    rng: random.Random, state: CompanyState, ids: Ids, action: str, today: date, now: float
+) -> Outcome:
+    if action == "open":
+        open_case(rng, state, None, today, now)
+    elif action == "progress":
+        progress_case(rng, state, today, now)
+    else:
+        close_case(rng, state, today, now)
+    return _insolvency_outcome(state)
+
+
+def _insolvency_outcome(state: CompanyState) -> Outcome:
+    return Outcome(
+        "company-insolvency", f"/company/{state.number}/insolvency", state.number, _public(state.insolvency)
+    )
 
 
 def _public(record: dict) -> dict:

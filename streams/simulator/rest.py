@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from .server import basic_user, respond
+from streams.simulator.http import basic_user, respond
 
 
 async def handle_rest(sim, scope, path: str, query: dict, send) -> None:

@@ -1,7 +1,7 @@
 """The simulator as an ASGI app: CH's stream endpoints, the REST endpoints backfill needs, and a
 control API (/_sim/...) through which tests, benchmarks and the chaos run steer it.
 
-Protocol as ../shared/ch/README.md describes CH: HTTP Basic with the stream key as user name,
+Protocol as CH's streams speak it (README, "The simulator"): HTTP Basic with the stream key as user name,
 one JSON event per line, blank heartbeat lines when idle, ?timepoint=N to resume (inclusive),
 416 for a timepoint older than kept or beyond the newest, 429 past the per-key connection limit.
 """
@@ -9,8 +9,6 @@ one JSON event per line, blank heartbeat lines when idle, ?timepoint=N to resume
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import time
 from collections import Counter, deque
@@ -21,8 +19,10 @@ from urllib.parse import parse_qs
 import orjson
 
 from streams.events import STREAM_KINDS, kind_allowed
-
-from .feed import Feed
+from streams.simulator.control import handle_control
+from streams.simulator.feed import Feed
+from streams.simulator.http import basic_user, respond
+from streams.simulator.rest import handle_rest
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,13 @@ class Simulator:
         self.closing = asyncio.Event()
         self.background: list = []  # producer coroutines started with the app (see chsim)
 
+    def close(self) -> None:
+        """End every open stream now: CH's streams never end by themselves, and a stop must not
+        wait out the server's graceful timeout and then cancel them mid-response."""
+        self.closing.set()
+        for feed in self.feeds.values():
+            feed.wake()
+
     # --- adding events ----------------------------------------------------------------------
 
     def add_event(self, stream: str, envelope: dict) -> int:
@@ -164,14 +171,10 @@ class Simulator:
         path = scope["path"].rstrip("/") or "/"
         query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
         if path.startswith("/_sim/"):
-            from .control import handle_control
-
             await handle_control(self, scope, path, query, receive, send)
         elif path.lstrip("/") in self.feeds and scope["method"] == "GET":
             await self._stream(scope, path.lstrip("/"), query, receive, send)
         elif path.startswith("/company/") and scope["method"] == "GET":
-            from .rest import handle_rest
-
             await handle_rest(self, scope, path, query, send)
         else:
             await respond(send, 404, {"error": "Not Found"})
@@ -270,25 +273,3 @@ class Simulator:
 async def _wait_disconnect(receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-
-
-def basic_user(scope) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization" and value[:6].lower() == b"basic ":
-            try:
-                return base64.b64decode(value[6:]).decode().split(":", 1)[0]
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-    return None
-
-
-async def respond(send, status: int, body, headers: list | None = None) -> None:
-    payload = orjson.dumps(body)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), *(headers or [])],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
