@@ -11,25 +11,10 @@ from django.db import transaction
 from notifications.models import ClientList, Membership, Organisation
 from notifications.practices.client_csv import ClientRow
 from notifications.practices.client_lists import import_rows, queue_backfill
+from streams.simulator.demo import DEMO_COMPANIES
 
 DEMO_ORGANISATION = "Demo Accountants LLP"
 DEMO_LIST = "Limited company clients"
-# Numbers from tests/data/sample-events.ndjson (CH's sample events) and the simulator's sample
-# replay, each with the kind of reference a practice gives its clients.
-DEMO_COMPANIES = [
-    ("12345678", "HUG001", "Hughes Joinery Ltd"),
-    ("08008008", "BRI014", "Brightside Dental Ltd"),
-    ("00445566", "OAK002", "Oakfield Holdings Ltd"),
-    ("SC123456", "MCL007", "McLeod Fishing Ltd"),
-    ("NI654321", "BYR003", "Byrne Engineering Ltd"),
-    ("11223344", "PAT021", "Patel Pharmacy Ltd"),
-    ("09876543", "GRE005", "Green Leaf Cafe Ltd"),
-    ("07654321", "WIL009", "Williams Haulage Ltd"),
-    ("SC778899", "ROS011", "Ross Whisky Tours Ltd"),
-    ("OC301234", "QUA004", "Quayside Partners LLP"),
-    ("15893094", "NEW030", "Newstart Digital Ltd"),
-    ("10293847", "CAR012", "Carter Builders Ltd"),
-]
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,11 @@
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import signal
 from pathlib import Path
 
-import uvicorn
 from django.core.management.base import BaseCommand, CommandError
 
-from streams.events import DEFAULT_STREAMS, STREAM_KINDS
-from streams.simulator.producers import add_replayed, generate, read_replay, replay
-from streams.simulator.server import SimConfig, Simulator
-
-log = logging.getLogger("streams.simulator")
+from streams.events import STREAM_KINDS
+from streams.simulator.run import SimulatorError, run_simulator
 
 
 class Command(BaseCommand):
@@ -39,8 +31,17 @@ class Command(BaseCommand):
             "--rate",
             type=float,
             default=0.0,
-            help="generated (or replayed) events per second per stream; 0 generates none "
-            "unless --count is given (then: as fast as possible)",
+            help="generated events per second in all, split between the streams as --mix says "
+            "(replayed: lines per second); 0 generates none unless --count is given (then: as "
+            "fast as possible). CH itself averages about 2",
+        )
+        parser.add_argument(
+            "--mix",
+            choices=["ch", "even"],
+            default="ch",
+            help="ch: each event on a stream chosen in CH's proportions (filings 56%%, companies "
+            "29%%, officers 7%%, PSC 6.5%%, charges and insolvency 1%% each); even: --rate events "
+            "per second on every stream",
         )
         parser.add_argument("--count", type=int, default=0, help="stop generating after this many events")
         parser.add_argument(
@@ -49,11 +50,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--watched", default="", help="comma-separated company numbers some events are about"
         )
-        parser.add_argument("--watched-share", type=float, default=0.05)
+        parser.add_argument(
+            "--watched-share",
+            type=float,
+            help="share of events about the --watched companies (default 0.05; with "
+            "--watched-demo, enough for the demo clients' events to come at the same pace "
+            "whatever --rate is)",
+        )
         parser.add_argument(
             "--watched-demo",
             action="store_true",
-            help="make 30%% of events about the demo practice's clients (make run)",
+            help="make the demo practice's clients (make run) go about their business: a few "
+            "notifications a minute for the demo practice",
         )
         parser.add_argument("--duplicate-share", type=float, default=0.02)
         parser.add_argument("--noop-share", type=float, default=0.05)
@@ -90,95 +98,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        sim = Simulator(
-            SimConfig(
-                stream_key=opts["key"],
-                api_key=opts["api_key"],
-                heartbeat=opts["heartbeat"],
-                retention=opts["retention"],
-                start_timepoints={s: opts["start_timepoint"] for s in STREAM_KINDS}
-                if opts["start_timepoint"]
-                else {},
-                connection_limit=opts["connection_limit"],
-            )
-        )
-        for status in opts["fail_status"]:
-            sim.faults.statuses.append((None, status, 60.0))
-        for stream in STREAM_KINDS:
-            sim.faults.drops[stream] += opts["drop_mid_line"]
-        if opts["stall_seconds"]:
-            sim.faults.stalls.append((None, opts["stall_seconds"]))
-        streams = list(opts["streams"] or DEFAULT_STREAMS)
-        if opts["replay"]:
-            if not opts["replay"].exists():
-                raise CommandError(f"--replay {opts['replay']}: no such file")
-            items = read_replay(sim, opts["replay"])
-            if opts["rate"] > 0 or opts["replay_loop"]:
-                sim.background.append(replay(sim, items, rate=opts["rate"], loop=opts["replay_loop"]))
-            else:
-                for item in items:
-                    add_replayed(sim, item)
-            log.info("chsim: replaying %d lines from %s", len(items), opts["replay"])
-        elif opts["rate"] > 0 or opts["count"] > 0:
-            from streams.simulator.generator import Generator
-
-            watched = [n.strip() for n in opts["watched"].split(",") if n.strip()]
-            share = opts["watched_share"]
-            if opts["watched_demo"]:
-                from notifications.demo import DEMO_COMPANIES
-
-                watched, share = [number for number, _, _ in DEMO_COMPANIES], 0.3
-            generator = Generator(
-                opts["seed"],
-                companies=opts["companies"],
-                watched=watched,
-                watched_share=share,
-                duplicate_share=opts["duplicate_share"],
-                noop_share=opts["noop_share"],
-            )
-            for number in watched:  # the REST endpoints (backfill) know the watched companies at once
-                current = generator.profile(number)
-                if current is not None:
-                    sim.add_company(current, generator.filing_history(number))
-            sim.background.append(
-                generate(
-                    sim,
-                    generator,
-                    streams,
-                    rate=opts["rate"],
-                    count=opts["count"],
-                    malformed_every=opts["malformed_every"],
-                )
-            )
-        log.info(
-            "chsim: Companies House simulator on http://%s:%d (stream key %r)",
-            opts["host"],
-            opts["port"],
-            opts["key"],
-        )
-        config = uvicorn.Config(
-            sim,
-            host=opts["host"],
-            port=opts["port"],
-            lifespan="on",
-            log_level="warning",
-            timeout_graceful_shutdown=2,
-            access_log=False,
-        )
-        asyncio.run(_serve(_Server(config)))
-        log.info("chsim: stopped")
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self):
-        # uvicorn re-raises SIGTERM after shutting down (exit status -15); the command handles
-        # the signals itself so a stop is a clean exit.
-        yield
-
-
-async def _serve(server: uvicorn.Server) -> None:
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, setattr, server, "should_exit", True)
-    await server.serve()
+        try:
+            run_simulator(opts)
+        except SimulatorError as exc:
+            raise CommandError(str(exc)) from None
