@@ -102,6 +102,7 @@ def environment() -> dict[str, str]:
     env.setdefault("CHSIM_PORT", "8765")
     env.setdefault("EMBEDDED_REDIS_PORT", "6390")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    env.setdefault("SITE_URL", f"http://{env['WEB_HOST']}:{env['WEB_PORT']}")  # links in emails
     if not env.get("CH_STREAM_URL"):
         # The simulator serves the streams and the REST endpoints backfill uses, with this key.
         env["CH_API_KEY"] = env.get("CH_API_KEY") or "simulator-api-key"
