@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from notifications import queueing
 from notifications.content.categories import EmailMode
-from notifications.content.describe import describe
+from notifications.content.describe import company_links, describe
+from notifications.disqualified import disqualified_clients
 from notifications.feed import live
 from notifications.models import (
     ClientListEntry,
@@ -32,6 +33,7 @@ from notifications.models import (
     UserNotification,
     UserPreferences,
 )
+from streams.events import PERSON_STREAMS
 from streams.models import Company, Event
 
 log = logging.getLogger(__name__)
@@ -127,29 +129,39 @@ def per_watching_organisation(watching: Watching, number: str, category: str, **
 
 
 def _fan_out(events: list[Event]) -> FanOutResult:
-    numbers = {e.company_number for e in events}
+    # Whom each event is about: its company, or for a disqualified officer the clients it concerns.
+    subjects = {
+        e.id: disqualified_clients(e.data) if e.stream in PERSON_STREAMS else [e.company_number]
+        for e in events
+    }
+    numbers = {number for found in subjects.values() for number in found}
     watching = Watching.of(numbers)
     names = dict(Company.objects.filter(company_number__in=numbers).values_list("company_number", "name"))
 
     rows = []
     for event in events:
-        content = describe(event)
-        if content is None:
-            continue
-        rows += per_watching_organisation(
-            watching,
-            event.company_number,
-            content.category,
-            event_id=event.id,
-            company_name=names.get(event.company_number, ""),
-            severity=content.severity,
-            title=content.title,
-            body=content.body,
-            links=content.links,
-            stream=event.stream,
-            timepoint=event.timepoint,
-            published_at=event.published_at,
-        )
+        told: set[int] = set()  # one notification per practice and event, whichever client it names
+        for number in subjects[event.id]:
+            content = describe(event, client=f"{names.get(number) or number} ({number})")
+            if content is None:
+                continue
+            links = company_links(number, "officers") if event.stream in PERSON_STREAMS else content.links
+            made = per_watching_organisation(
+                watching,
+                number,
+                content.category,
+                event_id=event.id,
+                company_name=names.get(number, ""),
+                severity=content.severity,
+                title=content.title,
+                body=content.body,
+                links=links,
+                stream=event.stream,
+                timepoint=event.timepoint,
+                published_at=event.published_at,
+            )
+            rows += [row for row in made if row.organisation_id not in told]
+            told |= {row.organisation_id for row in made}
     # Ours: the events are locked by this transaction and were not fanned out, so every
     # notification of theirs was made just now.
     result = notify(rows, Notification.objects.filter(event_id__in=[e.id for e in events]))

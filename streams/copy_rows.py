@@ -14,7 +14,7 @@ from operator import attrgetter
 import orjson
 from django.db import connection
 
-from .events import StreamEvent, data_hash, published_at
+from .events import StreamEvent, content_hash, published_at
 from .facts import COLUMNS, UPDATED_FIELDS, Fact, column_types
 
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED_FIELDS)
@@ -57,16 +57,27 @@ _FILING_COLUMNS = {
     "stream": "%(stream)s",
     "timepoint": "(line->'event'->>'timepoint')::bigint",
     "published_at": "published_at",
+    "published_at_raw": "left(coalesce(line->'event'->>'published_at', ''), 64)",
     "resource_kind": "left(line->>'resource_kind', 64)",
     "resource_uri": "left(line->>'resource_uri', 400)",
     "resource_id": "left(coalesce(line->>'resource_id', ''), 200)",
     "company_number": "company_number",
     "event_type": "left(coalesce(nullif(line->'event'->>'type', ''), 'changed'), 16)",
     "fields_changed": "nullif(line->'event'->'fields_changed', 'null'::jsonb)",
-    "data": "line->'data'",
-    "previous_data": "NULL::jsonb",
-    "data_hash": "md5(((line->'data') - 'etag')::text)",
-    "fact_key": "left('filing:' || (line->>'resource_uri'), 450)",
+    "data": "coalesce(line->'data', '{}'::jsonb)",
+    # A deletion: the filing as last stored, so its words can say which filing was removed.
+    "previous_data": (
+        "CASE WHEN line->'event'->>'type' = 'deleted' THEN (SELECT e.data FROM streams_event e "
+        "WHERE e.fact_key = left('filing:' || (line->>'resource_uri'), 450)) END"
+    ),
+    "data_hash": (
+        "md5(CASE WHEN line->'event'->>'type' = 'deleted' THEN 'deleted:' ELSE '' END "
+        "|| (coalesce(line->'data', '{}'::jsonb) - 'etag')::text)"
+    ),
+    "fact_key": (
+        "left('filing:' || (line->>'resource_uri') "
+        "|| CASE WHEN line->'event'->>'type' = 'deleted' THEN ':deleted' ELSE '' END, 450)"
+    ),
     "revision": "1",
     "received_at": "%(now)s::timestamptz",
     "updated_at": "%(now)s::timestamptz",
@@ -108,16 +119,16 @@ def write_filings_raw(stream: str, events: Sequence[StreamEvent], now: datetime)
 def _one_per_filing(events: Sequence[StreamEvent]) -> Sequence[StreamEvent]:
     """The same filing twice in a batch: a later event replaces the first only if its content
     differs (as across batches), so a plain re-send keeps the first timepoint."""
-    if len({e.resource_uri for e in events}) == len(events):
+    if len({(e.resource_uri, e.is_deletion) for e in events}) == len(events):
         return events
-    kept: dict[str, StreamEvent] = {}
+    kept: dict[tuple[str, bool], StreamEvent] = {}
     for event in events:
-        first = kept.get(event.resource_uri)
+        fact = (event.resource_uri, event.is_deletion)  # a filing, and its removal: two facts
+        first = kept.get(fact)
         if first is None or (
-            event.timepoint > first.timepoint
-            and data_hash(event.envelope["data"]) != data_hash(first.envelope["data"])
+            event.timepoint > first.timepoint and content_hash(event) != content_hash(first)
         ):
-            kept[event.resource_uri] = event
+            kept[fact] = event
     return list(kept.values())
 
 

@@ -14,18 +14,30 @@ import orjson
 
 from .company_numbers import CANONICAL, InvalidCompanyNumber, normalise_company_number
 
-# Streams whose events are about one company each, with the resource kinds CH sends on them.
+# Every stream CH publishes, with the resource kinds CH sends on it (a kind ending in "-" admits a
+# family). A kind not listed on a known stream is still stored and shown ("<kind> changed"), and
+# counted apart: CH adds kinds without notice.
 STREAM_KINDS: dict[str, tuple[str, ...]] = {
     "filings": ("filing-history",),
     "companies": ("company-profile",),
     "officers": ("company-officers",),
-    # company-psc-individual, -corporate, -legal, -super-secure and their beneficial-owner kinds
-    "persons-with-significant-control": ("company-psc-",),
+    # company-psc-individual, -corporate, -legal, -supersecure; overseas entities' beneficial owners
+    "persons-with-significant-control": (
+        "company-psc-",
+        "individual-beneficial-owner",
+        "corporate-entity-beneficial-owner",
+        "legal-person-beneficial-owner",
+        "super-secure-beneficial-owner",
+    ),
     "charges": ("company-charges",),
     "insolvency-cases": ("company-insolvency",),
     "company-exemptions": ("company-exemptions",),
-    "persons-with-significant-control-statements": ("company-psc-statement",),
+    "persons-with-significant-control-statements": ("persons-with-significant-control-statement",),
+    # About a person, not a company: /disqualified-officers/natural/{officer id}.
+    "disqualified-officers": ("disqualified-officer-natural", "disqualified-officer-corporate"),
 }
+# Streams whose events name no company in resource_uri.
+PERSON_STREAMS = frozenset({"disqualified-officers"})
 DEFAULT_STREAMS = (
     "filings",
     "companies",
@@ -42,7 +54,6 @@ MALFORMED_JSON = "malformed_json"
 INVALID_UTF8 = "invalid_utf8"
 NOT_AN_OBJECT = "not_an_object"
 MISSING_FIELDS = "missing_fields"
-UNKNOWN_RESOURCE_KIND = "unknown_resource_kind"
 INVALID_COMPANY_NUMBER = "invalid_company_number"
 OVERSIZED = "oversized_line"
 
@@ -59,13 +70,20 @@ class Skip(Exception):
         self.timepoint = timepoint
 
 
+def stored(event: StreamEvent, watched) -> bool:
+    """Whether the listener keeps the event: about a company someone watches, or, on a stream
+    about people (a disqualified officer), always: fan-out finds the clients they concern."""
+    return event.company_number in watched or not event.company_number
+
+
 @dataclass(slots=True)
 class StreamEvent:
     timepoint: int
-    company_number: str
+    company_number: str  # "" on a stream about people (PERSON_STREAMS)
     resource_kind: str
-    envelope: dict
+    envelope: dict  # as CH sent it, but `data` always an object ({} for a deletion without it)
     line: bytes  # as CH sent it (PostgreSQL stores filings from it directly)
+    known_kind: bool = True  # False: a kind CH has added since STREAM_KINDS was written
 
     @property
     def resource_uri(self) -> str:
@@ -74,6 +92,10 @@ class StreamEvent:
     @property
     def is_filing(self) -> bool:
         return self.resource_kind == "filing-history"
+
+    @property
+    def is_deletion(self) -> bool:
+        return self.envelope["event"].get("type") == "deleted"
 
 
 # Per stream: the exact kinds, and the prefix (ending in "-") that admits a family of kinds.
@@ -107,18 +129,22 @@ class FastPath:
     family: bool  # the kind may go on after the prefix (company-psc-...)
 
 
-def fast_path(stream: str) -> FastPath:
+def fast_path(stream: str) -> FastPath | None:
+    """The quick look for the stream's main kind; None for a stream about people (no company in
+    the line to look for). Other kinds of a stream take the full parse."""
+    if stream in PERSON_STREAMS:
+        return None
     exact, family = _KINDS[stream]
     if family is not None:
         return FastPath(f'{{"resource_kind":"{family}'.encode(), True)
-    (kind,) = exact  # every stream has one kind or one family
+    (kind,) = exact  # every other stream has one kind or one family
     return FastPath(f'{{"resource_kind":"{kind}'.encode(), False)
 
 
-def unwatched_number(line: bytes, path: FastPath, watched) -> str | None:
+def unwatched_number(line: bytes, path: FastPath | None, watched) -> str | None:
     """If the line is in CH's layout, of the stream's kind, and about a company (canonical number)
     nobody watches: that number. Otherwise None, and the line must be parsed."""
-    if not line.startswith(path.prefix) or line[-1] != _CLOSE:
+    if path is None or not line.startswith(path.prefix) or line[-1] != _CLOSE:
         return None
     at = len(path.prefix)
     if path.family:
@@ -163,19 +189,24 @@ def parse_line(line: bytes, stream: str) -> StreamEvent:
         raise Skip(MISSING_FIELDS, "no integer event.timepoint")
     kind = envelope.get("resource_kind")
     uri = envelope.get("resource_uri")
-    if type(kind) is not str or type(uri) is not str or type(envelope.get("data")) is not dict:
+    data = envelope.get("data")
+    if data is None and event.get("type") == "deleted":
+        # A deletion may come with no data at all (CH made it optional): it is news all the same.
+        envelope["data"] = data = {}
+    if type(kind) is not str or type(uri) is not str or type(data) is not dict:
         raise Skip(
             MISSING_FIELDS, "resource_kind, resource_uri or data missing or of the wrong type", timepoint
         )
-    exact, prefix = _KINDS[stream]
-    if kind not in exact and (prefix is None or not kind.startswith(prefix)):
-        raise Skip(UNKNOWN_RESOURCE_KIND, kind[:80], timepoint)
-    number = company_number_of(uri)
-    if number is None:
-        raise Skip(INVALID_COMPANY_NUMBER, uri[:120], timepoint)
+    known = kind_allowed(stream, kind)  # (an unknown one is kept all the same, and counted apart)
+    if stream in PERSON_STREAMS:
+        number = ""
+    else:
+        number = company_number_of(uri)
+        if number is None:
+            raise Skip(INVALID_COMPANY_NUMBER, uri[:120], timepoint)
     if b"\\u0000" in line:  # (JSON can carry NUL only escaped; a raw NUL byte is malformed)
         envelope = _without_nul(envelope)
-    return StreamEvent(timepoint, number, kind, envelope, line)
+    return StreamEvent(timepoint, number, kind, envelope, line, known)
 
 
 def _without_nul(value):
@@ -191,11 +222,13 @@ def _without_nul(value):
 
 
 def company_number_of(resource_uri: str) -> str | None:
-    """The company number in /company/{number}/..., normalised, or None."""
-    if resource_uri[:9] != "/company/":
+    """The company number in /company/{number}/..., normalised, or None. CH has been seen to drop
+    the leading slash (company/14438833/exemptions): read either."""
+    start = 9 if resource_uri[:9] == "/company/" else 8 if resource_uri[:8] == "company/" else 0
+    if not start:
         return None
-    end = resource_uri.find("/", 9)
-    number = resource_uri[9:end] if end != -1 else resource_uri[9:]
+    end = resource_uri.find("/", start)
+    number = resource_uri[start:end] if end != -1 else resource_uri[start:]
     if _CANONICAL(number):
         return number
     try:
@@ -219,6 +252,11 @@ def published_at(envelope: dict) -> datetime | None:
         return None
 
 
+def raw_published_at(envelope: dict) -> str:
+    value = envelope.get("event", {}).get("published_at")
+    return value[:64] if isinstance(value, str) else ""
+
+
 def digest(value) -> str:
     """A short fingerprint of JSON content, the same whatever the order of its keys."""
     return hashlib.sha1(orjson.dumps(value, option=orjson.OPT_SORT_KEYS), usedforsecurity=False).hexdigest()
@@ -227,3 +265,10 @@ def digest(value) -> str:
 def data_hash(data: dict) -> str:
     """Identity of a resource's content; the etag alone changing is not a change."""
     return digest({key: value for key, value in data.items() if key != "etag"})
+
+
+def content_hash(event: StreamEvent) -> str:
+    """What the event says: its data, and whether it removes the resource. A deletion is news of
+    its own even when it carries the last version's data unchanged (README, Guarantees, 8)."""
+    data = event.envelope["data"]
+    return digest({"deleted": data_hash(data)}) if event.is_deletion else data_hash(data)

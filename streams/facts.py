@@ -16,6 +16,7 @@ class Fact:
     stream: str
     timepoint: int
     published_at: datetime | None
+    published_at_raw: str
     resource_kind: str
     resource_uri: str
     resource_id: str
@@ -36,6 +37,7 @@ COLUMNS = tuple(f.name for f in dataclasses.fields(Fact))
 UPDATED_FIELDS = (
     "timepoint",
     "published_at",
+    "published_at_raw",
     "event_type",
     "fields_changed",
     "data",

@@ -24,7 +24,7 @@ import httpx
 
 from . import client as ch
 from .database import Database
-from .events import OVERSIZED, Skip, StreamEvent, fast_path, parse_line, unwatched_number
+from .events import OVERSIZED, Skip, StreamEvent, fast_path, parse_line, stored, unwatched_number
 from .status import StreamStatus, load_checkpoints, write_status
 from .store import save_batch
 from .watch_index import WatchIndex, load_watch_index, prune_watch_changes, watch_changes
@@ -219,9 +219,11 @@ class StreamWorker:
             else:
                 received += 1
                 last = event
-                if event.company_number in watched:
+                if stored(event, watched):
                     batch.append(event)
                     matched += 1
+                if not event.known_kind:
+                    self.status.counters["unknown_kind"] += 1
                 timepoint = event.timepoint
             if timepoint is not None:
                 if first is None:

@@ -104,6 +104,9 @@ class Event(models.Model):
     stream = models.CharField(max_length=64)
     timepoint = models.BigIntegerField()
     published_at = models.DateTimeField(null=True, blank=True)
+    # As CH wrote it (it has come in several shapes, one of them a 12-hour clock without AM/PM):
+    # the moment above is our reading of it; order and dedupe use timepoints, never either.
+    published_at_raw = models.CharField(max_length=64, blank=True, default="")
     resource_kind = models.CharField(max_length=64)
     resource_uri = models.CharField(max_length=400)
     resource_id = models.CharField(max_length=200, blank=True)

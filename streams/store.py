@@ -21,7 +21,7 @@ from streams import hooks
 from streams.models import Company
 
 from .copy_rows import write_filings_raw, write_rows_copy
-from .events import StreamEvent, data_hash, digest, published_at
+from .events import StreamEvent, content_hash, digest, published_at, raw_published_at
 from .facts import COLUMNS, UPDATED_FIELDS, Fact
 from .models import Event, ResourceState, StreamGap, StreamState
 
@@ -41,8 +41,9 @@ def fact_key(stream: str, event: StreamEvent) -> str:
     data, etag included), so that CH re-sending any earlier event is recognised, not only its
     latest; a change back to earlier content comes with a new etag and is a new fact."""
     if event.is_filing:
-        return f"filing:{event.resource_uri}"
-    version = digest(event.envelope["data"])
+        return f"filing:{event.resource_uri}" + (":deleted" if event.is_deletion else "")
+    data = event.envelope["data"]
+    version = digest({"deleted": data}) if event.is_deletion else digest(data)
     key = f"{stream}:{event.resource_uri}#{version}"
     if len(key) > KEY_LENGTH:
         return f"{stream}:#{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()}"
@@ -123,7 +124,7 @@ def _store(stream: str, events: Sequence[StreamEvent], *, bulk_copy: bool) -> Ba
         if key in known:
             result.duplicates += 1
             continue
-        content = data_hash(envelope["data"])
+        content = content_hash(event)
         if key in rows and not event.is_filing:  # a version re-sent within this batch
             result.duplicates += 1
             continue
@@ -147,6 +148,7 @@ def _store(stream: str, events: Sequence[StreamEvent], *, bulk_copy: bool) -> Ba
             stream=stream,
             timepoint=event.timepoint,
             published_at=published_at(envelope),
+            published_at_raw=raw_published_at(envelope),
             resource_kind=event.resource_kind,
             resource_uri=event.resource_uri,
             resource_id=str(envelope.get("resource_id") or "")[:200],
@@ -163,6 +165,8 @@ def _store(stream: str, events: Sequence[StreamEvent], *, bulk_copy: bool) -> Ba
         )
         if event.resource_kind == "company-profile":
             row.previous_data = _advance_profile(profiles, event)
+        elif event.is_deletion:
+            row.previous_data = _last_version(event.resource_uri)
         rows[key] = row
 
     write = write_rows_copy if bulk_copy else _write_rows_orm
@@ -201,11 +205,25 @@ def _write_rows_orm(rows: list[Fact]) -> tuple[list[int], int]:
     return ids, len(changed)
 
 
+def _last_version(resource_uri: str) -> dict | None:
+    """The data of the resource as last stored, for a deletion that carries none: the words say
+    who or what was removed (deletions are rare: a query each is cheap)."""
+    last = (
+        Event.objects.filter(resource_uri=resource_uri)
+        .exclude(event_type="deleted")
+        .order_by("-timepoint")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return last or None
+
+
 def _refresh(row: Fact, event: StreamEvent, content: str, now) -> None:
     """A later event for a fact not yet written (same batch): it replaces the first."""
     envelope = event.envelope
     row.timepoint = event.timepoint
     row.published_at = published_at(envelope)
+    row.published_at_raw = raw_published_at(envelope)
     row.event_type = str(envelope["event"].get("type") or "changed")[:16]
     row.fields_changed = envelope["event"].get("fields_changed")
     row.data = envelope["data"]

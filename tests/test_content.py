@@ -95,7 +95,7 @@ GOLDEN = {
          "Created on 7 March 2025\nIn favour of Northern Bank PLC"),
     32: ("insolvency", "urgent", "Insolvency: Creditors voluntary liquidation",
          "Commencement of winding up: 12 March 2025\nProposed liquidator: Jane Smith"),
-    33: ("other", "normal", "A filing was removed from the register", ""),
+    33: ("other", "normal", "Filing removed from the register", ""),
 }  # fmt: skip
 
 

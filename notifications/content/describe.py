@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from notifications.content import other_streams
 from notifications.content.categories import (
     ENDED_STATUSES,
     INSOLVENT_STATUSES,
@@ -23,6 +24,7 @@ from notifications.content.categories import (
 from notifications.content.filing_text import filing_body, filing_title
 from notifications.content.profile_diff import Change, ch_date, diff_profiles
 from notifications.content.words import psc_nature, readable, word
+from streams.events import kind_allowed
 
 CH_SITE = "https://find-and-update.company-information.service.gov.uk"
 RECENT_DAYS = 90  # an officer or PSC whose start is this recent is news of an appointment
@@ -36,6 +38,10 @@ _PAGES = {
     ),
     "charges": ("Charges", "charges"),
     "insolvency-cases": ("Insolvency", "insolvency"),
+    "persons-with-significant-control-statements": (
+        "Persons with significant control",
+        "persons-with-significant-control",
+    ),
 }
 
 
@@ -58,28 +64,44 @@ def company_links(company_number: str, stream: str) -> list[dict]:
     return links
 
 
-def describe(event) -> Content | None:
-    """The texts for an Event row (streams.models.Event)."""
+def describe(event, *, client: str = "") -> Content | None:
+    """The texts for an Event row (streams.models.Event). `client`: for an event about a person
+    (a disqualified officer), the practice's client it concerns, as fan-out found it."""
     data = event.data if isinstance(event.data, dict) else {}
     deleted = event.event_type == "deleted"
-    if event.stream == "filings":
+    if deleted and not data and event.stream != "companies":
+        # A deletion without data: the words come from the resource as last stored.
+        data = event.previous_data if isinstance(event.previous_data, dict) else {}
+    if not kind_allowed(event.stream, event.resource_kind):
+        made = other_streams.unknown_kind(event.resource_kind)
+    elif event.stream == "filings":
         made = _filing(data, deleted)
     elif event.stream == "companies":
-        made = None if deleted else _profile(event.previous_data, data)
+        made = _company_removed() if deleted else _profile(event.previous_data, data)
     elif event.stream == "officers":
         made = _officer(data, deleted, event.published_at)
-    elif event.stream.startswith("persons-with-significant-control"):
+    elif event.stream == "persons-with-significant-control-statements":
+        made = other_streams.psc_statement(data, deleted)
+    elif event.stream == "persons-with-significant-control":
         made = _psc(data, deleted, event.published_at)
     elif event.stream == "charges":
         made = _charge(data, deleted)
     elif event.stream == "insolvency-cases":
         made = _insolvency(data, deleted)
+    elif event.stream == "company-exemptions":
+        made = other_streams.exemptions(data, deleted)
+    elif event.stream == "disqualified-officers":
+        made = other_streams.disqualification(data, client or "a client", deleted)
     else:
-        made = (Category.OTHER, Severity.INFO, f"{readable(event.resource_kind)} changed", "")
+        made = other_streams.unknown_kind(event.resource_kind)
     if made is None:
         return None
     category, severity, title, body = made
     return Content(category, severity, title[:300], body, company_links(event.company_number, event.stream))
+
+
+def _company_removed():
+    return Category.DISSOLUTION, Severity.URGENT, "Company record removed from the register", ""
 
 
 def _filing(data: dict, deleted: bool):
@@ -87,7 +109,7 @@ def _filing(data: dict, deleted: bool):
     title = filing_title(data)
     if deleted:  # (CH sends a deleted filing with little or no data)
         what = f": {title}" if data.get("description") or data.get("type") else ""
-        return category, Severity.NORMAL, f"A filing was removed from the register{what}", ""
+        return category, Severity.NORMAL, f"Filing removed from the register{what}", ""
     return category, filing_severity(category, str(data.get("description") or "")), title, filing_body(data)
 
 
@@ -182,9 +204,9 @@ def _recent(day, published_at) -> bool:
 
 
 def _officer(data: dict, deleted: bool, published_at):
-    name = str(data.get("name") or "An officer")
-    role = word("officer_role", data.get("officer_role")) if data.get("officer_role") else "officer"
-    who = f"{name} ({role})"
+    name = str(data.get("name") or "an officer")
+    role = word("officer_role", data.get("officer_role")) if data.get("officer_role") else ""
+    who = f"{name} ({role})" if role else name
     if deleted:
         return Category.OFFICERS, Severity.NORMAL, f"Officer record removed: {who}", ""
     if data.get("resigned_on"):

@@ -36,6 +36,7 @@ BASE_TIMEPOINTS = {
     "insolvency-cases": 2_000_000,
     "company-exemptions": 1_000_000,
     "persons-with-significant-control-statements": 3_000_000,
+    "disqualified-officers": 500_000,
 }
 
 
