@@ -3,11 +3,13 @@ paginated, with exact unread counts; read state per user; isolation; CH text esc
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
 from notifications.fan_out import fan_out_events
-from notifications.models import ClientList, ClientListEntry, Membership, UserNotification
+from notifications.models import ClientList, ClientListEntry, Membership, Notification, UserNotification
 from streams.models import Company
 from tests.notifykit import stored_filing, stored_officer_change
 
@@ -142,3 +144,18 @@ def test_text_from_companies_house_cannot_inject_markup(client, ashford_list, ca
     page = client.get(feed_url(ashford_list.organisation)).content.decode()
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+
+
+def test_an_item_that_reached_us_long_after_ch_published_it_says_how_late(client, carol, ashford_list):
+    fan_out_events([stored_officer_change("09876543").id])
+    item = Notification.objects.get(organisation=ashford_list.organisation)
+    Notification.objects.filter(pk=item.pk).update(published_at=item.created_at - timedelta(hours=3))
+    client.force_login(carol)
+
+    page = client.get(f"/feed/{ashford_list.organisation_id}/").content.decode()
+    api = client.get(f"/feed/{ashford_list.organisation_id}/api/").json()["items"][0]
+
+    assert "reached us 3 hours later" in page
+    assert api["late_by"] == "3 hours"
+    Notification.objects.filter(pk=item.pk).update(published_at=item.created_at - timedelta(minutes=4))
+    assert "reached us" not in client.get(f"/feed/{ashford_list.organisation_id}/").content.decode()

@@ -133,6 +133,7 @@ def as_json(row: UserNotification) -> dict:
         "client_references": n.client_references,
         "published_at": published.isoformat() if published else None,
         "published_display": date_format(published, "j F Y, H:i") if published else "",
+        "late_by": n.reached_us_late_by,
         "links": [link for link in n.links if str(link.get("url", "")).startswith("https://")],
         "read": row.read_at is not None,
     }

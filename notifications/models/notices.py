@@ -7,6 +7,9 @@ from notifications.content.categories import Category, Severity
 from notifications.models.organisations import Organisation
 from streams.models import Company
 
+# CH's events reach consumers 2 to 5 minutes after published_at: past this, the feed says how late.
+LATE_MINUTES = 30
+
 
 class Notification(models.Model):
     """One CH fact told to one organisation: the texts are fixed when it is made, so the feed,
@@ -46,6 +49,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_id}: {self.title}"
+
+    @property
+    def reached_us_late_by(self) -> str:
+        """How long after CH published it we told the practice, in words, when that was longer
+        than CH's usual few minutes (an outage, a replay after a gap); "" otherwise."""
+        if self.published_at is None or self.created_at is None:
+            return ""
+        minutes = (self.created_at - self.published_at).total_seconds() / 60
+        if minutes < LATE_MINUTES:
+            return ""
+        if minutes < 120:
+            return f"{minutes:.0f} minutes"
+        hours = minutes / 60
+        return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.0f} days"
 
 
 class UserNotification(models.Model):

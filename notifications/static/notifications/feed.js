@@ -41,7 +41,10 @@
     if (item.client_references && item.client_references.length) {
       meta.append(el("span", "", "Your ref: " + item.client_references.join(", ")));
     }
-    if (item.published_display) meta.append(el("span", "", "Published " + item.published_display));
+    if (item.published_display) {
+      const late = item.late_by ? "; reached us " + item.late_by + " later" : "";
+      meta.append(el("span", "", "Published " + item.published_display + late));
+    }
     li.append(meta, el("h2", "", item.title));
     if (item.body) li.append(el("p", "body", item.body));
     const links = el("ul", "links");
