@@ -10,6 +10,16 @@ Any event at all about a message says the provider has it. A delivery our record
 unsent (the worker died between the provider taking the message and writing that down) is then
 marked sent, so the reconciler does not send it a second time.
 
+The same event may come more than once (providers retry a post until they see a 200, and resend
+a whole batch when one event in it failed), and Postmark's and Brevo's events carry no id to tell
+a repeat by. The delivery row is the memory instead: each outcome only replaces the statuses
+before it (a conditional update), and only the event that moved a delivery blocks its address.
+So a repeat changes nothing, and cannot block again an address its owner has since resumed.
+
+Nothing here orders events by their time, so events taken in any order end the same. Providers'
+times cannot be relied on: Brevo's dates are in the account's local time, and anymail reads only
+its UTC epoch, which some of Brevo's samples lack and one gives in seconds, not milliseconds.
+
 Events we have no use for, or for messages we did not send, are logged and ignored: raising
 would make the provider retry them for days. Logs name only an address's domain.
 
@@ -27,7 +37,7 @@ from anymail.signals import AnymailTrackingEvent, EventType, tracking
 from anymail.utils import get_anymail_setting
 from django.db import transaction
 from django.db.models import F, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.dispatch import receiver
 from django.http import HttpResponseForbidden
 from django.urls import URLPattern
@@ -46,17 +56,21 @@ _NOT_YET_DELIVERED = frozenset({Status.PENDING, Status.SENDING, Status.SENT})
 _NOT_FINAL = _NOT_YET_DELIVERED | {Status.DELIVERED, Status.FAILED}
 
 # anymail's event type -> (our status, the statuses it may replace, the suppression reason).
+# "failed" is the provider's own failure (an SES template that did not render, a Brevo error):
+# the email will not arrive, but the address is not to blame.
 _OUTCOMES: dict[str, tuple[str, frozenset[str], str | None]] = {
     EventType.DELIVERED: (Status.DELIVERED, frozenset({Status.SENT}), None),
     EventType.BOUNCED: (Status.BOUNCED, _NOT_FINAL, EmailSuppression.Reason.BOUNCED),
     EventType.COMPLAINED: (Status.COMPLAINED, _NOT_FINAL, EmailSuppression.Reason.COMPLAINED),
     EventType.REJECTED: (Status.FAILED, _NOT_YET_DELIVERED, EmailSuppression.Reason.REJECTED),
+    EventType.FAILED: (Status.FAILED, _NOT_YET_DELIVERED, None),
 }
 _LABELS = {
     EventType.DELIVERED: "Delivered",
     EventType.BOUNCED: "Bounced",
     EventType.COMPLAINED: "Marked as spam",
     EventType.REJECTED: "Rejected by the provider",
+    EventType.FAILED: "Not sent: the provider failed",
 }
 _MAX_ERROR = 500
 WEBHOOKS_OFF = "Webhooks are off: ANYMAIL_WEBHOOK_SECRET is not set.\n"
@@ -94,9 +108,16 @@ def domain_only(address: str | None) -> str:
     return f"***@{domain}" if at else "***"
 
 
+def _message_id_forms(message_id: str) -> list[str]:
+    """The ways a provider writes one message id: Brevo's send API answers "<id@host>", and some
+    of its events say "id@host" for the same message."""
+    bare = message_id.strip().removeprefix("<").removesuffix(">")
+    return list(dict.fromkeys([message_id, bare, f"<{bare}>"])) if bare else []
+
+
 def _deliveries_for(message_id: str, metadata) -> QuerySet[Delivery]:
     if message_id:
-        deliveries = Delivery.objects.filter(provider_message_id=message_id)
+        deliveries = Delivery.objects.filter(provider_message_id__in=_message_id_forms(message_id))
         if deliveries.exists():
             return deliveries
     delivery_id = str((metadata or {}).get("delivery_id") or "")
@@ -108,10 +129,13 @@ def _deliveries_for(message_id: str, metadata) -> QuerySet[Delivery]:
 def _taken_by_the_provider(deliveries: QuerySet[Delivery], message_id: str, event) -> int:
     """Deliveries still pending or sending that the provider reports on: sent, not to be sent again."""
     now = timezone.now()
+    # The provider's time for it, kept between the row's creation and now: an event's clock may be
+    # wrong (one of Brevo's would date it to January 1970).
+    when = Least(Greatest(Value(event.timestamp or now), F("created_at")), Value(now))
     taken = deliveries.filter(status__in=[Status.PENDING, Status.SENDING]).update(
         status=Status.SENT,
         provider_message_id=message_id[:200] if message_id else F("provider_message_id"),
-        sent_at=Coalesce(F("sent_at"), Value(event.timestamp or now)),
+        sent_at=Coalesce(F("sent_at"), when),
         retry_at=None,
         last_error="",
         updated_at=now,
@@ -168,14 +192,21 @@ def record_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **
         status, replaces, reason = outcome
         description = describe(event)
         changes = {"status": status, "updated_at": timezone.now()}
-        if reason:
+        if status != Status.DELIVERED:
             changes["last_error"] = description
         updated = deliveries.filter(status__in=replaces).update(**changes)
         address = EmailSuppression.normalise(event.recipient or found[0][2])
-        if reason and address:
+        # Only the event that moved a delivery: a repeat (or a second bounce of one message) finds
+        # it moved already, and an address its owner resumed since stays resumed.
+        suppressed = bool(reason and address and updated)
+        if suppressed:
             EmailSuppression.objects.update_or_create(
                 address=address, defaults={"reason": reason, "detail": description}
             )
+    if suppressed:
+        note = "; address suppressed"
+    else:
+        note = "" if updated else "; changed nothing (a repeat, or the delivery is past it)"
     logger.info(
         "%s %s for message %s to %s: %d of %d deliveries now %s%s",
         esp_name,
@@ -185,6 +216,6 @@ def record_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **
         updated,
         len(found),
         status,
-        "; address suppressed" if reason and address else "",
+        note,
         extra={"delivery_ids": [row[0] for row in found][:100]},
     )
