@@ -51,19 +51,21 @@ def start(sim) -> subprocess.Popen:
 
 def expected_facts(sim, stream: str, watched: set[str]) -> set[tuple[str, str | None]]:
     """What should be stored, worked out from the simulator's own record of the stream: a filing
-    once per transaction; anything else once per version of its resource (a re-send of any
-    earlier version, or a change of the etag alone, is no fact)."""
-    facts: set[tuple[str, str | None]] = set()
-    latest: dict[str, str] = {}
+    once per transaction (and its removal once more); anything else once per version of its
+    resource, a deletion being a version of its own (a re-send of any earlier version, or a change
+    of the etag alone, is no fact)."""
+    facts: set[tuple] = set()
+    latest: dict[str, tuple] = {}
     for envelope in sim.events(stream):
         number = envelope["resource_uri"].split("/")[2]
         if number not in watched:
             continue
+        deleted = envelope["event"].get("type") == "deleted"
         if stream == "filings":
-            facts.add((envelope["resource_uri"], None))
+            facts.add((envelope["resource_uri"], "deleted" if deleted else None))
             continue
-        version = (envelope["resource_uri"], _version(envelope["data"]))
-        content = data_hash(envelope["data"])
+        version = (envelope["resource_uri"], _version(envelope["data"]), deleted)
+        content = (data_hash(envelope["data"]), deleted)
         if version not in facts and latest.get(envelope["resource_uri"]) != content:
             facts.add(version)
             latest[envelope["resource_uri"]] = content
@@ -100,9 +102,9 @@ def test_sigkill_mid_stream_then_restart_stores_every_matched_event_exactly_once
         assert len(expected) > 20, "the test needs enough matched events to mean something"
         stored = Event.objects.filter(stream=stream)
         if stream == "filings":
-            found = [(uri, None) for uri in stored.values_list("resource_uri", flat=True)]
+            found = [(e.resource_uri, "deleted" if e.event_type == "deleted" else None) for e in stored]
         else:
-            found = [(e.resource_uri, _version(e.data)) for e in stored]
+            found = [(e.resource_uri, _version(e.data), e.event_type == "deleted") for e in stored]
         assert sorted(found, key=str) == sorted(expected, key=str)  # every one, once each
         sent = set(sim.sent(stream))
         assert all(tp in sent for tp in stored.values_list("timepoint", flat=True))

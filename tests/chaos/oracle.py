@@ -1,9 +1,10 @@
 """What should have happened, worked out from the simulator's own record of what it sent; what
 did happen, read from PostgreSQL and from the mail sink's files; and the difference.
 
-Fact identity follows guarantee 2 (README, Guarantees): a filing is one fact per transaction however often
-CH sends it; any other resource is one fact per version (its whole data, etag included), so CH
-re-sending any earlier event is no new fact, and neither is an event that changes only the etag.
+Fact identity follows guarantees 2 and 8 (README, Guarantees): a filing is one fact per
+transaction however often CH sends it (its removal one more); any other resource is one fact per
+version (its whole data, etag included, a deletion being a version of its own), so CH re-sending
+any earlier event is no new fact, and neither is an event that changes only the etag.
 Whether a profile change says anything (and so makes a notification) is the product's own rule
 (notifications.content.profile_diff): the run checks loss and duplication, not the words, which have
 golden tests of their own.
@@ -57,7 +58,7 @@ def expected_from(feeds: dict[str, list[dict]], watchers: dict[str, set[int]], m
     """`feeds`: each stream's envelopes in timepoint order, as the simulator recorded them."""
     out = Expected()
     for stream, envelopes in feeds.items():
-        latest: dict[str, str] = {}
+        latest: dict[str, tuple] = {}
         profiles: dict[str, dict] = {}
         for envelope in envelopes:
             uri = envelope["resource_uri"]
@@ -65,15 +66,17 @@ def expected_from(feeds: dict[str, list[dict]], watchers: dict[str, set[int]], m
             if number not in watchers:
                 continue
             out.watched_events += 1
+            deleted = envelope["event"].get("type") == "deleted"  # a fact of its own, always news
             if stream == "filings":
-                key = f"filing:{uri}"
+                key = f"filing:{uri}" + (":deleted" if deleted else "")
                 if key in out.facts:
                     out.resends += 1
                 out.facts.add(key)
                 speaks = True
             else:
-                key = f"{stream}:{uri}#{version(envelope['data'])}"
-                content = data_hash(envelope["data"])
+                said = {"deleted": envelope["data"]} if deleted else envelope["data"]
+                key = f"{stream}:{uri}#{version(said)}"
+                content = (data_hash(envelope["data"]), deleted)
                 if key in out.facts or latest.get(uri) == content:
                     out.resends += 1
                     continue
@@ -81,8 +84,7 @@ def expected_from(feeds: dict[str, list[dict]], watchers: dict[str, set[int]], m
                 out.facts.add(key)
                 speaks = True
                 if stream == "companies":
-                    deleted = envelope["event"].get("type") == "deleted"
-                    speaks = not deleted and bool(diff_profiles(profiles.get(number), envelope["data"]))
+                    speaks = deleted or bool(diff_profiles(profiles.get(number), envelope["data"]))
                     if not deleted:
                         profiles[number] = envelope["data"]
             if not speaks:
