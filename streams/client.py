@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import socket
+import ssl
 from collections.abc import AsyncIterator
 
 import httpx
@@ -33,13 +35,15 @@ class StreamUnavailable(StreamError):
     """Any other status (5xx, 404...): worth a retry after a back-off."""
 
 
-def stream_client(base_url: str, key: str, *, stall_timeout: float) -> httpx.AsyncClient:
+def stream_client(
+    base_url: str, key: str, *, stall_timeout: float, connect_timeout: float = 10.0
+) -> httpx.AsyncClient:
     """A client for the stream endpoints. A read that gets no byte for `stall_timeout` seconds
     raises httpx.ReadTimeout: CH sends blank lines when idle, so silence means a dead link."""
     return httpx.AsyncClient(
         base_url=base_url,
         auth=httpx.BasicAuth(key, ""),
-        timeout=httpx.Timeout(connect=10.0, read=stall_timeout, write=10.0, pool=10.0),
+        timeout=httpx.Timeout(connect=connect_timeout, read=stall_timeout, write=10.0, pool=10.0),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
     )
@@ -71,6 +75,72 @@ async def open_stream(
             wait = _retry_after(response)
             raise RateLimited(f"/{stream} answered 429 Too Many Requests (Retry-After {wait:g} s)", wait)
         raise StreamUnavailable(f"/{stream} answered {status}")
+
+
+def why_the_stream_failed(
+    exc: httpx.TransportError,
+    base_url: str,
+    *,
+    stall_timeout: float,
+    connect_timeout: float,
+    mid_line: bool = False,
+) -> str:
+    """What happened to a stream connection, in words, for the log and the admin. httpx's own
+    messages are often empty (a reset reads `ReadError: `), so the cause is found in the chain of
+    exceptions; the exception's own text follows in brackets when it has any."""
+    host = _host(base_url)
+    if isinstance(exc, httpx.ConnectTimeout):
+        words = f"connect timeout: {host} did not answer within {connect_timeout:g} s"
+    elif isinstance(exc, httpx.ConnectError):
+        if _caused_by(exc, ConnectionRefusedError):
+            words = f"connection refused by {host}"
+        elif _caused_by(exc, socket.gaierror):
+            words = f"could not look up the address of {host}"
+        elif _caused_by(exc, ssl.SSLError):
+            words = f"the TLS handshake with {host} failed"
+        else:
+            words = f"could not connect to {host}"
+    elif isinstance(exc, httpx.ReadTimeout):
+        words = f"stall timeout: no bytes for {stall_timeout:g} s"
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        # Hanging up is told apart from bad HTTP only by the text httpcore and h11 give it.
+        text = str(exc)
+        if "without sending a response" in text:
+            words = "Companies House closed the connection without answering"
+        elif "closed" in text:  # "peer closed connection without sending complete message body"
+            words = (
+                "Companies House closed the connection mid-line"
+                if mid_line
+                else "Companies House closed the connection before the end of the response"
+            )
+        else:
+            words = "Companies House sent something that is not HTTP"
+    elif _caused_by(exc, ConnectionResetError):
+        words = "the connection was reset by Companies House"
+    elif isinstance(exc, httpx.ReadError):
+        words = "the connection broke while reading"
+    elif isinstance(exc, httpx.TimeoutException):
+        words = "timed out sending the request"
+    else:
+        words = "the connection failed"
+    text = str(exc)
+    return f"{words} ({type(exc).__name__}: {text})" if text else f"{words} ({type(exc).__name__})"
+
+
+def _host(base_url: str) -> str:
+    url = httpx.URL(base_url)
+    return f"{url.host}:{url.port}" if url.port else url.host  # never the user info
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 # --- the public data REST API (backfill) --------------------------------------------------------

@@ -25,6 +25,7 @@ import httpx
 from . import client as ch
 from .database import Database
 from .events import OVERSIZED, Skip, StreamEvent, fast_path, parse_line, stored, unwatched_number
+from .peek import HEAD, TAIL, UNKNOWN, keep_tail, peek, peek_line
 from .status import StreamStatus, load_checkpoints, write_status
 from .store import save_batch
 from .watch_index import WatchIndex, load_watch_index, prune_watch_changes, watch_changes
@@ -38,6 +39,7 @@ class ListenerConfig:
     key: str
     streams: tuple[str, ...]
     stall_timeout: float = 90.0
+    connect_timeout: float = 10.0
     batch_size: int = 500
     flush_interval: float = 0.5  # seconds a matched event may wait before it is committed
     idle_flush: float = 0.05  # or, once the stream has been quiet this long (caught up), at once
@@ -76,13 +78,20 @@ class StreamWorker:
         self.gap_to: int | None = None  # and the first timepoint it sent instead
         self._skip_logged: Counter[str] = Counter()
         self._fast_path = fast_path(stream)
+        # The current connection, for saying what happened when it ends.
+        self._connected_at: float | None = None  # None: not connected (yet)
+        self._received_at_connect = 0
+        self._unfinished = 0  # bytes of a line the connection ended inside
 
     # --- the connection loop ----------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
         async with ch.stream_client(
-            self.config.base_url, self.config.key, stall_timeout=self.config.stall_timeout
+            self.config.base_url,
+            self.config.key,
+            stall_timeout=self.config.stall_timeout,
+            connect_timeout=self.config.connect_timeout,
         ) as http:
             while not stop.is_set():
                 wait = 0.0
@@ -90,6 +99,14 @@ class StreamWorker:
                     got_data = await self._read_until_closed(http, stop)
                     failures = 0 if got_data else failures + 1
                     wait = self._backoff(failures) if failures else 0.0
+                    if not stop.is_set():  # CH ends every connection within a day: normal, so INFO
+                        log.info(
+                            "%s: %s; reconnecting in %.1f s",
+                            self.stream,
+                            self._what_happened(None),
+                            wait,
+                            extra={"stream": self.stream, "timepoint": self.seen},
+                        )
                 except ch.StreamUnauthorized as exc:
                     raise StreamKeyRejected(str(exc)) from None
                 except ch.TimepointOutOfRange:
@@ -110,9 +127,14 @@ class StreamWorker:
                 except (ch.StreamError, httpx.HTTPError, OSError, _DatabaseFailed) as exc:
                     failures += 1
                     wait = self._backoff(failures)
-                    self.status.error(f"{type(exc).__name__}: {exc}")
+                    what = self._what_happened(exc)
+                    self.status.error(what)
                     log.warning(
-                        "%s: %s: %s; reconnecting in %.1f s", self.stream, type(exc).__name__, exc, wait
+                        "%s: %s; reconnecting in %.1f s",
+                        self.stream,
+                        what,
+                        wait,
+                        extra={"stream": self.stream, "timepoint": self.seen},
                     )
                 finally:
                     self.status.disconnected()
@@ -128,11 +150,41 @@ class StreamWorker:
     def _backoff(self, failures: int) -> float:
         return backoff(self.config, failures)
 
+    def _what_happened(self, exc: Exception | None) -> str:
+        """How the connection ended (exc None: CH ended the response), how long it lasted, how
+        many events it brought and the last timepoint read: enough to tell a nightly close from a
+        flapping link without the traceback."""
+        if exc is None:
+            words = "Companies House ended the response" + (" mid-line" if self._unfinished else "")
+        elif isinstance(exc, httpx.TransportError):
+            words = ch.why_the_stream_failed(
+                exc,
+                self.config.base_url,
+                stall_timeout=self.config.stall_timeout,
+                connect_timeout=self.config.connect_timeout,
+                mid_line=self._unfinished > 0,
+            )
+        elif isinstance(exc, ch.StreamError | _DatabaseFailed):  # ours: already in words
+            words = str(exc)
+        else:
+            words = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if self._connected_at is not None:
+            seconds = time.monotonic() - self._connected_at
+            events = self.status.received - self._received_at_connect
+            words += f" after {_seconds(seconds)} and {events:,} event{'' if events == 1 else 's'}"
+        if self._unfinished:
+            words += f", {self._unfinished:,} bytes into a line that will be read again"
+        return f"{words}; " + (
+            f"last timepoint read {self.seen}" if self.seen is not None else "no timepoint yet"
+        )
+
     async def _read_until_closed(self, http: httpx.AsyncClient, stop: asyncio.Event) -> bool:
         """Read one connection until CH closes it or stop is set. True if any event came."""
         received_before = self.status.received
+        self._connected_at, self._unfinished = None, 0
         async with ch.open_stream(http, self.stream, self.committed) as response:
             self.status.connected()
+            self._connected_at, self._received_at_connect = time.monotonic(), received_before
             log.info(
                 "%s: connected from timepoint %s",
                 self.stream,
@@ -159,32 +211,38 @@ class StreamWorker:
 
     async def _read_body(self, response: httpx.Response) -> None:
         pending = b""
+        # An oversized line is dropped as it arrives; its first and last bytes and its size are
+        # kept to log it once it ends, when its tail (where CH puts the timepoint) has been seen.
         skipping = False
+        head = tail = b""
+        size = 0
         max_line = self.config.max_line_bytes
-        async for chunk in response.aiter_bytes():
-            if self.failed:  # a commit beside the reading failed: stop and resume from the checkpoint
-                raise _DatabaseFailed("a batch could not be committed")
-            self.status.beat()
-            self.last_chunk = time.monotonic()
-            if skipping:  # the rest of an oversized line
-                end = chunk.find(b"\n")
-                if end == -1:
-                    continue
-                chunk, skipping = chunk[end + 1 :], False
-            lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
-            pending = lines.pop()
-            self._handle_lines(lines)
-            if len(pending) > max_line:
-                self._skipped(Skip(OVERSIZED, f"over {max_line:,} bytes"))
-                pending, skipping = b"", True
-            if len(self.batch) >= self.config.batch_size:
-                await self._commit_beside_reading()
-        if pending.strip():
-            log.info(
-                "%s: connection closed mid-line after timepoint %s; it will be read again",
-                self.stream,
-                self.seen,
-            )
+        try:
+            async for chunk in response.aiter_bytes():
+                if self.failed:  # a commit beside the reading failed: resume from the checkpoint
+                    raise _DatabaseFailed("a batch could not be committed")
+                self.status.beat()
+                self.last_chunk = time.monotonic()
+                if skipping:  # the rest of an oversized line
+                    end = chunk.find(b"\n")
+                    if end == -1:
+                        size += len(chunk)
+                        tail = keep_tail(tail, chunk)
+                        continue
+                    size += end
+                    tail = keep_tail(tail, chunk[max(0, end - TAIL) : end])
+                    self._skipped(Skip(OVERSIZED, f"{size:,} bytes"), head, tail=tail)
+                    chunk, skipping, head, tail = chunk[end + 1 :], False, b"", b""
+                lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
+                pending = lines.pop()
+                self._handle_lines(lines)
+                if len(pending) > max_line:
+                    head, tail, size = pending[:HEAD], pending[-TAIL:], len(pending)
+                    pending, skipping = b"", True
+                if len(self.batch) >= self.config.batch_size:
+                    await self._commit_beside_reading()
+        finally:  # for _what_happened: did the connection end inside a line?
+            self._unfinished = size if skipping else len(pending.strip())
 
     def _handle_lines(self, lines: list[bytes]) -> None:
         """Match each complete line. The hot path: locals, and the counters added up once.
@@ -203,7 +261,8 @@ class StreamWorker:
             if not line or line.isspace():
                 continue  # heartbeat
             if len(line) > max_line:
-                self._skipped(Skip(OVERSIZED, f"{len(line):,} bytes"))
+                after = newest if newest is not None else self.seen
+                self._skipped(Skip(OVERSIZED, f"{len(line):,} bytes"), line, after=after)
                 continue
             if unwatched_number(line, path, watched) is not None:
                 unwatched += 1
@@ -258,20 +317,28 @@ class StreamWorker:
                 self.gap_to = timepoint
             self.seen = timepoint
 
-    def _skipped(self, skip: Skip, line: bytes = b"", after: int | None = None) -> None:
+    def _skipped(self, skip: Skip, line: bytes = b"", after: int | None = None, tail: bytes = b"") -> None:
+        """Count a skipped line and log the first ten of each reason, then every thousandth, with
+        which event it was (`tail`: the end of a line too long to keep whole)."""
         self.status.counters[f"skipped_{skip.reason}"] += 1
         self._skip_logged[skip.reason] += 1
         count = self._skip_logged[skip.reason]
         if count <= 10 or count % 1000 == 0:  # enough context to act on, without flooding the log
+            after = after if after is not None else self.seen
+            facts = peek(line, tail) if tail else peek_line(line)
+            extra = {"stream": self.stream, "timepoint": after}
+            if facts.company_number != UNKNOWN:
+                extra["company_number"] = facts.company_number
             log.warning(
-                "%s: skipped a line (%s, %s) after timepoint %s: %r%s",
+                "%s: skipped a line (%s, %s) after timepoint %s: %s; it starts %r%s",
                 self.stream,
                 skip.reason,
                 skip.detail,
-                after if after is not None else self.seen,
+                after,
+                facts,
                 line[:200],
                 f" [{count} so far]" if count > 10 else "",
-                extra={"stream": self.stream, "timepoint": after if after is not None else self.seen},
+                extra=extra,
             )
 
     # --- committing -------------------------------------------------------------------------
@@ -337,6 +404,10 @@ class StreamWorker:
 
 class _DatabaseFailed(Exception):
     pass
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:,.0f} s"
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
