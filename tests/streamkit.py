@@ -210,3 +210,14 @@ def profile(number: str, name: str = "Green Leaf Cafe Ltd", **data) -> dict:
         },
         "event": {"type": "changed", "published_at": "2025-03-14T10:22:07"},
     }
+
+
+class Body:
+    """What _read_body reads from: httpx's Response.aiter_bytes."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    async def aiter_bytes(self):
+        for chunk in self.chunks:
+            yield chunk

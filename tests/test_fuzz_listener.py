@@ -26,24 +26,13 @@ from streams.models import Event, StreamState
 from streams.store import BatchResult
 from streams.watch_index import WatchIndex
 from tests.fuzzkit import iso_moments
-from tests.streamkit import filing, profile
+from tests.streamkit import Body, filing, profile
 
 pytestmark = pytest.mark.django_db
 
 WATCHED = ("09876543", "SC123456", "NI654321")
 UNWATCHED = ("12345678", "OC301234", "R0000123")
 MAX_LINE = 3_000
-
-
-class Body:
-    """What _read_body reads from: httpx's Response.aiter_bytes."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-
-    async def aiter_bytes(self):
-        for chunk in self.chunks:
-            yield chunk
 
 
 class RecordingDatabase:

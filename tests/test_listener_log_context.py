@@ -20,7 +20,7 @@ from streams.listener import ListenerConfig, StreamWorker
 from streams.models import StreamState
 from streams.peek import LineFacts, peek, peek_line
 from streams.watch_index import WatchIndex
-from tests.streamkit import checkpoint, filing, free_port, wait_until
+from tests.streamkit import Body, checkpoint, filing, free_port, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -242,17 +242,6 @@ def test_the_rarer_failures_are_named_too(exc, words):
 
 def _config(**overrides) -> ListenerConfig:
     return ListenerConfig(base_url="http://ch.invalid", key="k", streams=("filings",), **overrides)
-
-
-class Body:
-    """What _read_body reads from: httpx's Response.aiter_bytes."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-
-    async def aiter_bytes(self):
-        for chunk in self.chunks:
-            yield chunk
 
 
 class HangingUp:

@@ -23,7 +23,8 @@ from streams.events import STREAM_KINDS, company_number_of, kind_allowed
 from streams.listener import ListenerConfig, StreamWorker
 from streams.models import Company, Event
 from streams.watch_index import WatchIndex
-from tests.test_fuzz_listener import Body, RecordingDatabase
+from tests.streamkit import Body
+from tests.test_fuzz_listener import RecordingDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "real-data" / "stream"
