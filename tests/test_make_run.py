@@ -158,6 +158,8 @@ def assert_stopped_cleanly(run: Run, code: int) -> None:
     output = run.output
     assert code == 0, output[-4000:]
     assert "Traceback" not in output, output[output.index("Traceback") - 2000 :][:5000]
+    # No line a newcomer cannot act on: uvicorn's lifespan notice, crontab's FutureWarning.
+    assert "lifespan" not in output and "FutureWarning" not in output
     for name in PROCESSES:
         assert re.search(rf"\| {name} stopped \(rc=0\)", output), f"{name} did not exit 0:\n{output[-3000:]}"
 
