@@ -86,3 +86,19 @@ def test_a_real_process_logs_json_lines_that_parse_and_hold_no_key(sim, ashford_
     assert exit_message.startswith("CommandError: Companies House rejected the stream key")
     assert "CH_STREAM_KEY" in exit_message
     assert "wrong-key-for-this-test" not in process.stderr + process.stdout
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "status"), [("/feed/999999/", 404), ("/admin/django_rq/dashboard/", 403)])
+def test_a_403_or_404_is_one_log_line_without_a_traceback(client, carol, path, status, caplog, settings):
+    client.force_login(carol)
+    caplog.set_level(logging.WARNING, logger="django.request")
+
+    assert client.get(path).status_code == status
+
+    lines = [r for r in caplog.records if r.name == "django.request"]
+    assert len(lines) == 1
+    assert lines[0].exc_info is None and lines[0].exc_text is None
+    # One handler for Django's lines (ours): its own DEBUG console handler would print each twice.
+    django = settings.LOGGING["loggers"]["django"]
+    assert (django["handlers"], django["propagate"]) == (["console"], False)
