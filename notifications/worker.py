@@ -16,10 +16,8 @@ from django.urls import reverse
 from rq import Worker
 
 from notifications import fan_out, jobs  # noqa: F401  (the job code itself, imported before forking)
-from notifications.content.filing_text import _descriptions
-from notifications.content.words import _psc_short
+from notifications.content import load_words
 from notifications.delivery import sending  # noqa: F401
-from streams import enumerations
 
 # RQ writes four lines for every job (taken, "Job OK", completed in, how long its result is kept).
 # Under a steady stream of small jobs they bury everything else: each job keeps one line, RQ's
@@ -41,9 +39,7 @@ def warm_up() -> None:
         "email/digest.html",
     ):
         get_template(name)
-    enumerations.load_all()
-    _descriptions()
-    _psc_short()
+    load_words()
 
 
 class WarmWorker(Worker):
