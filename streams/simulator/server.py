@@ -4,6 +4,9 @@ control API (/_sim/...) through which tests, benchmarks and the chaos run steer 
 Protocol as CH's streams speak it (README, "The simulator"): HTTP Basic with the stream key as user name,
 one JSON event per line, blank heartbeat lines when idle, ?timepoint=N to resume (inclusive),
 416 for a timepoint older than kept or beyond the newest, 429 past the per-key connection limit.
+Two ways CH has been seen to lose events without an error can be switched on (README's
+"Streaming API"): an empty replay (a resume answered from the live head, as CH's published
+stream code of 2023 did) and a silent stream (connected and heart-beating, but sending nothing).
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class Faults:
     statuses: deque = field(default_factory=deque)  # (stream or None, status, retry_after)
     drops: Counter = field(default_factory=Counter)  # stream -> connections to drop mid-line
     stalls: deque = field(default_factory=deque)  # (stream or None, seconds)
+    empty_replays: deque = field(default_factory=deque)  # stream or None, one per resume to answer so
 
     def take_status(self, stream: str) -> tuple[int, float] | None:
         for item in list(self.statuses):
@@ -80,6 +84,13 @@ class Faults:
                 self.stalls.remove(item)
                 return item[1]
         return 0.0
+
+    def take_empty_replay(self, stream: str) -> bool:
+        for item in list(self.empty_replays):
+            if item in (None, stream):
+                self.empty_replays.remove(item)
+                return True
+        return False
 
 
 class Simulator:
@@ -98,8 +109,13 @@ class Simulator:
         self.connection_log: list[dict] = []
         self.profiles: dict[str, dict] = {}
         self.filings: dict[str, dict[str, dict]] = {}
+        # company number -> resource_uri -> the officer or PSC as its stream last carried it
+        self.officers: dict[str, dict[str, dict]] = {}
+        self.pscs: dict[str, dict[str, dict]] = {}
+        self.silenced: set[str] = set()  # streams whose connections send heartbeats only
         self.api_calls: deque = deque()  # when each REST request inside the rate window arrived
         self.api_statuses: Counter = Counter()  # REST responses by status, 429s included
+        self.api_failures: list[int] = []  # statuses the next REST requests get (control API)
         self.api_peak = 0  # the most REST requests ever inside one rate window
         self.closing = asyncio.Event()
         self.background: list = []  # producer coroutines started with the app (see chsim)
@@ -119,24 +135,79 @@ class Simulator:
         return timepoint
 
     def _remember(self, envelope: dict) -> None:
-        """Keep the REST view in step with what the streams said."""
-        uri = envelope.get("resource_uri", "")
-        data = envelope.get("data")
-        if not isinstance(data, dict) or not uri.startswith("/company/"):
+        """Keep the REST view in step with what the streams said: the latest profile and each
+        filing, and each officer and PSC as last carried until a `deleted` event removes it."""
+        uri = envelope.get("resource_uri")
+        if not isinstance(uri, str):
             return
-        number = uri.split("/")[2]
-        if envelope.get("resource_kind") == "company-profile":
+        if uri.startswith("company/"):  # CH drops the slash at times (streams.events.company_number_of)
+            uri = "/" + uri
+        if not uri.startswith("/company/"):
+            return
+        number, kind, data = uri.split("/")[2], envelope.get("resource_kind"), envelope.get("data")
+        people = self._people_for(kind) if isinstance(kind, str) else None
+        if people is not None:
+            listed = people.setdefault(number, {})  # the company is known even once they are all gone
+            event = envelope.get("event")
+            if isinstance(event, dict) and event.get("type") == "deleted":
+                listed.pop(uri, None)  # a deletion may still carry the last state: it is gone all the same
+            elif isinstance(data, dict):
+                # A copy: the generator's envelopes carry its live records, which change before
+                # the stream says so, and this view is what the stream carried.
+                data = orjson.loads(orjson.dumps(data))
+                links = data.get("links")
+                if not isinstance(links, dict):
+                    links = data["links"] = {}
+                links.setdefault("self", uri)
+                listed[uri] = data
+        elif not isinstance(data, dict):
+            return
+        elif kind == "company-profile":
             self.profiles[number] = data
-        elif envelope.get("resource_kind") == "filing-history" and data.get("transaction_id"):
+        elif kind == "filing-history" and data.get("transaction_id"):
             self.filings.setdefault(number, {})[data["transaction_id"]] = data
 
-    def add_company(self, profile: dict, filings: Iterable[dict] = ()) -> str:
-        """Seed the REST view with a company CH knows (as if the streams had said it)."""
+    def _people_for(self, kind: str) -> dict[str, dict[str, dict]] | None:
+        if kind_allowed("officers", kind):
+            return self.officers
+        if kind_allowed("persons-with-significant-control", kind):
+            return self.pscs
+        return None
+
+    def add_company(
+        self,
+        profile: dict,
+        filings: Iterable[dict] = (),
+        officers: Iterable[dict] = (),
+        pscs: Iterable[dict] = (),
+    ) -> str:
+        """Seed the REST view with a company CH knows (as if the streams had said it). Officers
+        and PSCs are keyed by their `links.self` (/company/{n}/appointments/{id},
+        /company/{n}/persons-with-significant-control/{kind}/{id}), which each must carry: it is
+        the resource_uri their stream events name, so a later event replaces the seeded one."""
         number = profile["company_number"]
+        people = [(self.officers, item) for item in officers] + [(self.pscs, item) for item in pscs]
+        for _, item in people:  # check them all before keeping any
+            uri = item["links"]["self"]
+            if not isinstance(uri, str) or not uri.startswith(f"/company/{number}/"):
+                raise ValueError(f"links.self {uri!r} is not a resource of company {number}")
         self.profiles[number] = profile
         for item in filings:
             self.filings.setdefault(number, {})[item["transaction_id"]] = item
+        self.officers.setdefault(number, {})
+        self.pscs.setdefault(number, {})
+        for listed, item in people:
+            listed[number][item["links"]["self"]] = item
         return number
+
+    def silence(self, stream: str, on: bool) -> None:
+        """Make a stream's connections send heartbeats only (on) or go on sending (off). Events
+        added meanwhile join the feed as usual; an open connection sends them once it is off."""
+        if on:
+            self.silenced.add(stream)
+        else:
+            self.silenced.discard(stream)
+        self.feeds[stream].wake()  # a waiting connection sees the change now, not a heartbeat later
 
     def add_lines(self, stream: str, body: bytes) -> list[int | None]:
         """NDJSON from the control API: envelopes get timepoints; anything else is sent as is."""
@@ -221,11 +292,16 @@ class Simulator:
             timepoint = int(timepoint_arg) if timepoint_arg is not None else None
         except ValueError:
             timepoint = -1
-        if timepoint is not None and not feed.valid_start(timepoint):
+        if timepoint_arg is not None and self.faults.take_empty_replay(stream):
+            # Even a timepoint too old or invalid gets 200 here: CH's 2023 code sent no 416 either.
+            entry["empty_replay"] = True
+            timepoint = None
+        elif timepoint is not None and not feed.valid_start(timepoint):
             entry["status"] = 416
             await respond(send, 416, {"error": "Requested Range Not Satisfiable"})
             return
         entry["status"] = 200
+        entry["starts_at"] = feed.head + 1 if timepoint is None else timepoint
         self.connections[(key, stream)] += 1
         try:
             await self._serve(feed, feed.position_for(timepoint), receive, send)
@@ -241,11 +317,23 @@ class Simulator:
             }
         )
         gone = asyncio.ensure_future(_wait_disconnect(receive))
+        clock = asyncio.get_running_loop().time
+        last_sent = clock()
         try:
             while not gone.done() and not self.closing.is_set():
                 stall = self.faults.take_stall(feed.stream)
                 if stall:
                     await asyncio.sleep(stall)  # no bytes at all, not even heartbeats
+                    continue
+                if feed.stream in self.silenced:
+                    # Heartbeats on their own clock: events arriving meanwhile wake this loop, and
+                    # must not put the next blank line off. `position` stays where it stopped.
+                    wait = last_sent + self.config.heartbeat - clock()
+                    if wait > 0:
+                        await feed.wait_for_more(wait)
+                    else:
+                        await send({"type": "http.response.body", "body": b"\n", "more_body": True})
+                        last_sent = clock()
                     continue
                 lines, keys, next_position = feed.read(position)
                 if lines and self.faults.drops[feed.stream] > 0:
@@ -263,8 +351,10 @@ class Simulator:
                     await send({"type": "http.response.body", "body": b"".join(lines), "more_body": True})
                     feed.sent.update(keys)
                     position = next_position
+                    last_sent = clock()
                 elif not await feed.wait_for_more(self.config.heartbeat):
                     await send({"type": "http.response.body", "body": b"\n", "more_body": True})
+                    last_sent = clock()
             if not gone.done():
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
