@@ -5,7 +5,9 @@ from it, it calls through the functions the settings name by dotted path:
 - STREAMS_WATCHED_NUMBERS: `watched(among=None)` gives the company numbers someone watches (of
   `among`, when given): the listener's watch index is made of them;
 - STREAMS_EVENTS_STORED: `events_stored(event_ids)` runs after the commit that stored new events
-  (the product queues their fan-out).
+  (the product queues their fan-out);
+- STREAMS_GAP_RECORDED: `gap_recorded(gap_id)` runs after the commit that recorded a gap, or
+  opened one again for checking (the product queues the check through CH's REST API).
 """
 
 from __future__ import annotations
@@ -28,3 +30,7 @@ def watched_numbers(among: Iterable[str] | None = None) -> set[str]:
 
 def events_stored(event_ids: Sequence[int]) -> None:
     _named("STREAMS_EVENTS_STORED")(list(event_ids))
+
+
+def gap_recorded(gap_id: int) -> None:
+    _named("STREAMS_GAP_RECORDED")(gap_id)

@@ -18,14 +18,19 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
+from django.utils import timezone
 
 from . import client as ch
 from .database import Database
-from .events import OVERSIZED, Skip, StreamEvent, fast_path, parse_line, stored, unwatched_number
-from .peek import HEAD, TAIL, UNKNOWN, keep_tail, peek, peek_line
+from .events import StreamEvent, fast_path
+from .gaps import SILENCE_MINUTES, GapSeen, close_silent_gap, open_silent_gap, open_silent_gaps, silence_limit
+from .models import StreamGap
+from .reading import DatabaseFailed as _DatabaseFailed
+from .reading import ReadPath
 from .status import StreamStatus, load_checkpoints, write_status
 from .store import save_batch
 from .watch_index import WatchIndex, load_watch_index, prune_watch_changes, watch_changes
@@ -49,6 +54,10 @@ class ListenerConfig:
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     max_line_bytes: int = 1_000_000
+    # A resume whose first event is further past the checkpoint than this is a gap (streams.gaps).
+    gap_timepoints: int = 1000
+    silence: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(SILENCE_MINUTES))
+    silence_check_interval: float = 30.0
 
 
 SWITCH_INTERVAL = 0.0005
@@ -58,7 +67,7 @@ class StreamKeyRejected(Exception):
     pass
 
 
-class StreamWorker:
+class StreamWorker(ReadPath):
     def __init__(
         self, stream: str, config: ListenerConfig, index: WatchIndex, db: Database, checkpoint
     ) -> None:
@@ -76,6 +85,11 @@ class StreamWorker:
         self.failed = False  # a commit failed: nothing may be committed until we reconnect
         self.gap_from: int | None = None  # after a 416: the checkpoint CH could not resume from
         self.gap_to: int | None = None  # and the first timepoint it sent instead
+        self.skipped: GapSeen | None = None  # a resume that began far past the checkpoint
+        self._resumed_from: int | None = None  # the checkpoint of this connection, until its first event
+        # Silence (streams.gaps): the open gap's id, and the last time events were seen to arrive.
+        self.silent_gap: int | None = None
+        self._news_count, self._news_at = 0, time.monotonic()
         self._skip_logged: Counter[str] = Counter()
         self._fast_path = fast_path(stream)
         # The current connection, for saying what happened when it ends.
@@ -140,6 +154,7 @@ class StreamWorker:
                     self.status.disconnected()
                     self.batch.clear()  # not committed: CH sends it again from the checkpoint
                     self.seen = self.committed
+                    self.skipped = None  # not committed either: the next resume is judged afresh
                     self.failed = False
                 if wait and not stop.is_set():
                     self.status.reconnects += 1
@@ -185,6 +200,7 @@ class StreamWorker:
         async with ch.open_stream(http, self.stream, self.committed) as response:
             self.status.connected()
             self._connected_at, self._received_at_connect = time.monotonic(), received_before
+            self._resumed_from = self.committed
             log.info(
                 "%s: connected from timepoint %s",
                 self.stream,
@@ -208,138 +224,6 @@ class StreamWorker:
                 reader.result()  # raises what the read raised
             await self.flush()  # commit what was read before the close or the stop
             return self.status.received > received_before
-
-    async def _read_body(self, response: httpx.Response) -> None:
-        pending = b""
-        # An oversized line is dropped as it arrives; its first and last bytes and its size are
-        # kept to log it once it ends, when its tail (where CH puts the timepoint) has been seen.
-        skipping = False
-        head = tail = b""
-        size = 0
-        max_line = self.config.max_line_bytes
-        try:
-            async for chunk in response.aiter_bytes():
-                if self.failed:  # a commit beside the reading failed: resume from the checkpoint
-                    raise _DatabaseFailed("a batch could not be committed")
-                self.status.beat()
-                self.last_chunk = time.monotonic()
-                if skipping:  # the rest of an oversized line
-                    end = chunk.find(b"\n")
-                    if end == -1:
-                        size += len(chunk)
-                        tail = keep_tail(tail, chunk)
-                        continue
-                    size += end
-                    tail = keep_tail(tail, chunk[max(0, end - TAIL) : end])
-                    self._skipped(Skip(OVERSIZED, f"{size:,} bytes"), head, tail=tail)
-                    chunk, skipping, head, tail = chunk[end + 1 :], False, b"", b""
-                lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
-                pending = lines.pop()
-                self._handle_lines(lines)
-                if len(pending) > max_line:
-                    head, tail, size = pending[:HEAD], pending[-TAIL:], len(pending)
-                    pending, skipping = b"", True
-                if len(self.batch) >= self.config.batch_size:
-                    await self._commit_beside_reading()
-        finally:  # for _what_happened: did the connection end inside a line?
-            self._unfinished = size if skipping else len(pending.strip())
-
-    def _handle_lines(self, lines: list[bytes]) -> None:
-        """Match each complete line. The hot path: locals, and the counters added up once.
-
-        A line in CH's own layout about a company nobody watches is skipped from its first
-        hundred bytes (see events.unwatched_number); every other line is parsed and validated
-        in full. Of a run of skipped lines only the first and last are parsed, for the timepoints.
-        """
-        stream, watched, batch = self.stream, self.index.numbers, self.batch
-        max_line = self.config.max_line_bytes
-        path = self._fast_path
-        received = matched = unwatched = 0
-        first = newest = last = None
-        first_unwatched = last_unwatched = None
-        for line in lines:
-            if not line or line.isspace():
-                continue  # heartbeat
-            if len(line) > max_line:
-                after = newest if newest is not None else self.seen
-                self._skipped(Skip(OVERSIZED, f"{len(line):,} bytes"), line, after=after)
-                continue
-            if unwatched_number(line, path, watched) is not None:
-                unwatched += 1
-                if first_unwatched is None:
-                    first_unwatched = line
-                last_unwatched = line
-                continue
-            try:
-                event = parse_line(line, stream)
-            except Skip as skip:
-                self._skipped(skip, line, after=newest if newest is not None else self.seen)
-                timepoint = skip.timepoint
-            else:
-                received += 1
-                last = event
-                if stored(event, watched):
-                    batch.append(event)
-                    matched += 1
-                if not event.known_kind:
-                    self.status.counters["unknown_kind"] += 1
-                timepoint = event.timepoint
-            if timepoint is not None:
-                if first is None:
-                    first = timepoint
-                if newest is None or timepoint > newest:
-                    newest = timepoint
-        if unwatched:
-            received += unwatched
-            ends = (first_unwatched, last_unwatched)
-            for line in ends[: 1 if first_unwatched is last_unwatched else 2]:
-                try:
-                    event = parse_line(line, stream)
-                except Skip as skip:  # broken beyond the part that was checked
-                    self._skipped(skip, line, after=self.seen)
-                    received -= 1
-                    continue
-                if first is None or event.timepoint < first:
-                    first = event.timepoint
-                if newest is None or event.timepoint >= newest:
-                    newest, last = event.timepoint, event
-        if received:
-            self.status.received += received
-            self.status.matched += matched
-            self.status.last_event = last
-        if newest is not None:
-            self._advance(first)
-            self._advance(newest)
-
-    def _advance(self, timepoint: int) -> None:
-        if self.seen is None or timepoint > self.seen:
-            if self.seen is None and self.gap_from is not None:
-                self.gap_to = timepoint
-            self.seen = timepoint
-
-    def _skipped(self, skip: Skip, line: bytes = b"", after: int | None = None, tail: bytes = b"") -> None:
-        """Count a skipped line and log the first ten of each reason, then every thousandth, with
-        which event it was (`tail`: the end of a line too long to keep whole)."""
-        self.status.counters[f"skipped_{skip.reason}"] += 1
-        self._skip_logged[skip.reason] += 1
-        count = self._skip_logged[skip.reason]
-        if count <= 10 or count % 1000 == 0:  # enough context to act on, without flooding the log
-            after = after if after is not None else self.seen
-            facts = peek(line, tail) if tail else peek_line(line)
-            extra = {"stream": self.stream, "timepoint": after}
-            if facts.company_number != UNKNOWN:
-                extra["company_number"] = facts.company_number
-            log.warning(
-                "%s: skipped a line (%s, %s) after timepoint %s: %s; it starts %r%s",
-                self.stream,
-                skip.reason,
-                skip.detail,
-                after,
-                facts,
-                line[:200],
-                f" [{count} so far]" if count > 10 else "",
-                extra=extra,
-            )
 
     # --- committing -------------------------------------------------------------------------
 
@@ -367,9 +251,9 @@ class StreamWorker:
             self.last_flush = time.monotonic()
             if not events and checkpoint == self.committed:
                 return
-            gap = None
+            gap = self.skipped  # recorded in the commit that moves past it
             if self.gap_from is not None and self.gap_to is not None:
-                gap = (self.gap_from, self.gap_to)  # recorded in the commit that moves past it
+                gap = GapSeen(StreamGap.OUT_OF_RANGE, self.gap_from, self.gap_to)
             started = time.monotonic()
             commit = asyncio.ensure_future(self.db.run(save_batch, self.stream, events, checkpoint, gap))
             try:
@@ -395,15 +279,32 @@ class StreamWorker:
                 (time.monotonic() - started) * 1000,
             )
 
-    def _committed(self, checkpoint: int | None, gap: tuple[int, int] | None, result) -> None:
+    def _committed(self, checkpoint: int | None, gap: GapSeen | None, result) -> None:
         if gap is not None:
-            self.gap_from = self.gap_to = None
+            self.gap_from = self.gap_to = self.skipped = None
         self.committed = checkpoint
         self.status.stored(result)
 
+    # --- silence -----------------------------------------------------------------------------
 
-class _DatabaseFailed(Exception):
-    pass
+    async def check_silence(self) -> None:
+        """Open a silent gap when a connected stream has sent no event for longer than its
+        expected rate allows; close it when events come again. Runs beside the reader every
+        silence_check_interval, so the hot path does not look at clocks for it."""
+        now = time.monotonic()
+        if self.status.received != self._news_count:
+            self._news_count, self._news_at = self.status.received, now
+            if self.silent_gap is not None:
+                await self.db.run(close_silent_gap, self.silent_gap, self.seen)
+                self.silent_gap = None
+            return
+        if self.silent_gap is not None or not self.status.is_connected or self._connected_at is None:
+            return
+        since = max(self._news_at, self._connected_at)  # a reconnect's replay has not begun yet
+        limit = silence_limit(self.stream, timezone.now(), self.config.silence)
+        if limit is not None and now - since > limit:
+            silent_since = timezone.now() - timedelta(seconds=now - since)
+            self.silent_gap = await self.db.run(open_silent_gap, self.stream, self.seen, silent_since)
 
 
 def _seconds(seconds: float) -> str:
@@ -439,7 +340,9 @@ async def _start_up(config: ListenerConfig, db: Database, index: WatchIndex, sto
     while not stop.is_set():
         try:
             index.replace(*await db.run(load_watch_index))
-            return await db.run(load_checkpoints, config.streams)
+            return await db.run(load_checkpoints, config.streams), await db.run(
+                open_silent_gaps, config.streams
+            )
         except Exception as exc:
             failures += 1
             wait = backoff(config, failures)
@@ -455,9 +358,10 @@ async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
     db = Database()
     index = WatchIndex()
     try:
-        checkpoints = await _start_up(config, db, index, stop)
-        if checkpoints is None:
+        started = await _start_up(config, db, index, stop)
+        if started is None:
             return
+        checkpoints, silent = started
         # A million-number index would be re-scanned by every full garbage collection, and the
         # reader allocates fast enough to trigger them: move what exists now out of the GC's way.
         gc.freeze()
@@ -467,6 +371,8 @@ async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
         sys.setswitchinterval(SWITCH_INTERVAL)
         log.info("watching %d companies; streams %s", len(index), ", ".join(config.streams))
         workers = [StreamWorker(s, config, index, db, checkpoints.get(s)) for s in config.streams]
+        for worker in workers:
+            worker.silent_gap = silent.get(worker.stream)
 
         async def refresh_index() -> None:
             index.apply(*await db.run(watch_changes, index.last_change_id))
@@ -476,6 +382,10 @@ async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
                 if worker.due() and not worker.flush_lock.locked() and not worker.failed:
                     await worker.flush()
 
+        async def check_silence() -> None:
+            for worker in workers:
+                await worker.check_silence()
+
         async def write_statuses() -> None:
             await db.run(write_status, [w.status.snapshot() for w in workers])
 
@@ -484,6 +394,7 @@ async def run_listener(config: ListenerConfig, stop: asyncio.Event) -> None:
             asyncio.ensure_future(_every(stop, config.idle_flush, flush_due)),
             asyncio.ensure_future(_every(stop, config.status_interval, write_statuses)),
             asyncio.ensure_future(_every(stop, 600, lambda: db.run(prune_watch_changes))),
+            asyncio.ensure_future(_every(stop, config.silence_check_interval, check_silence)),
         ]
         tasks = [asyncio.ensure_future(w.run(stop)) for w in workers]
         try:

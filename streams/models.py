@@ -76,20 +76,89 @@ class StreamState(models.Model):
 
 
 class StreamGap(models.Model):
-    """Timepoints CH could no longer give us (416 on resume): events there were never seen."""
+    """A stretch of a stream we did not see, and how far checking CH's REST API has healed it.
+
+    Three ways a gap shows (streams.gaps): CH answers 416 to the resume (`out_of_range`); the
+    resume's first event is far past the checkpoint (`skipped_ahead`: CH's stream code has
+    answered a too-old timepoint with an empty replay); or a connected stream stays silent longer
+    than its expected rate allows (`silent`: open until events come again). The watched companies
+    are then checked through the REST API (streams.heal), in company-number order: the progress is
+    kept here, so a check interrupted anywhere goes on where it stopped.
+    """
+
+    OUT_OF_RANGE, SKIPPED_AHEAD, SILENT = "out_of_range", "skipped_ahead", "silent"
+    KINDS = [
+        (OUT_OF_RANGE, "Companies House no longer had the events (416)"),
+        (SKIPPED_AHEAD, "resumed far past the checkpoint"),
+        (SILENT, "connected but silent"),
+    ]
+    WAITING, CHECKING, HEALED, NOT_CHECKED = "waiting", "checking", "healed", "not_checked"
+    HEAL_STATES = [
+        (WAITING, "waiting to be checked"),
+        (CHECKING, "checking"),
+        (HEALED, "checked"),
+        (NOT_CHECKED, "cannot be checked"),  # a stream the REST API cannot replay, or no API key
+    ]
 
     stream = models.CharField(max_length=64)
-    from_timepoint = models.BigIntegerField(help_text="the checkpoint we tried to resume from")
+    kind = models.CharField(max_length=16, choices=KINDS, default=OUT_OF_RANGE)
+    from_timepoint = models.BigIntegerField(
+        null=True, blank=True, help_text="the checkpoint: the last timepoint before the gap"
+    )
     to_timepoint = models.BigIntegerField(
         null=True, blank=True, help_text="the first timepoint received after"
     )
+    from_time = models.DateTimeField(null=True, blank=True, help_text="until then, the record is complete")
+    to_time = models.DateTimeField(
+        null=True, blank=True, help_text="when events came again (empty: the gap is still open)"
+    )
     detected_at = models.DateTimeField(default=timezone.now)
+    heal_state = models.CharField(max_length=16, choices=HEAL_STATES, default=WAITING)
+    companies_total = models.PositiveIntegerField(default=0, help_text="watched companies to check")
+    companies_checked = models.PositiveIntegerField(default=0)
+    checked_through = models.CharField(
+        max_length=8, blank=True, help_text="the companies are checked in number order, up to this one"
+    )
+    facts_found = models.PositiveIntegerField(default=0, help_text="what the check found that we lacked")
+    requests = models.PositiveIntegerField(default=0, help_text="REST API requests the check made")
+    passes = models.PositiveIntegerField(default=0, help_text="checks started (a silent gap: two)")
+    heal_started_at = models.DateTimeField(null=True, blank=True)
+    healed_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)  # a worker is checking until then
 
     class Meta:
         ordering = ["-detected_at"]
 
     def __str__(self) -> str:
         return f"{self.stream} gap after {self.from_timepoint}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.to_time is None
+
+    @property
+    def missed_timepoints(self) -> int | None:
+        """How many timepoints the gap spans, where the sequence says (not after a silence)."""
+        if self.kind == self.SILENT or self.from_timepoint is None or self.to_timepoint is None:
+            return None
+        return max(0, self.to_timepoint - self.from_timepoint - 1)
+
+
+class Officer(models.Model):
+    """An officer CH's REST API lists for a watched company (backfill and gap checks fetch them):
+    who sits where, for matching a disqualified officer, who is named but not numbered."""
+
+    appointment_uri = models.CharField(max_length=400, primary_key=True)  # /company/{n}/appointments/{id}
+    company_number = models.CharField(max_length=8, db_index=True)
+    name = models.CharField(max_length=300)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    birth_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    resigned_on = models.DateField(null=True, blank=True)
+    data = models.JSONField()
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company_number})"
 
 
 class Event(models.Model):
@@ -123,6 +192,10 @@ class Event(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     fanned_out_at = models.DateTimeField(null=True, blank=True)
+    # Found by checking CH's REST API for a gap (streams.heal), not read from the stream.
+    gap = models.ForeignKey(
+        StreamGap, null=True, blank=True, on_delete=models.SET_NULL, related_name="facts", db_index=False
+    )
 
     class Meta:
         ordering = ["-id"]  # newest first, by the primary key's index
@@ -133,6 +206,10 @@ class Event(models.Model):
         indexes = [
             models.Index(
                 fields=["received_at"], condition=models.Q(fanned_out_at=None), name="event_not_fanned_out"
+            ),
+            # Partial: the listener's rows (no gap) never touch it.
+            models.Index(
+                fields=["gap"], condition=models.Q(gap__isnull=False), name="event_found_by_gap_check"
             ),
         ]
 

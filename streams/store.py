@@ -23,7 +23,8 @@ from streams.models import Company
 from .copy_rows import write_filings_raw, write_rows_copy
 from .events import StreamEvent, content_hash, digest, published_at, raw_published_at
 from .facts import COLUMNS, UPDATED_FIELDS, Fact
-from .models import Event, ResourceState, StreamGap, StreamState
+from .gaps import GapSeen, record_gap
+from .models import Event, ResourceState, StreamState
 
 log = logging.getLogger(__name__)
 KEY_LENGTH = 450  # Event.fact_key's max_length
@@ -54,7 +55,7 @@ def save_batch(
     stream: str,
     events: Sequence[StreamEvent],
     checkpoint: int | None,
-    gap: tuple[int, int] | None = None,
+    gap: GapSeen | None = None,
     *,
     bulk_copy: bool | None = None,
 ) -> BatchResult:
@@ -69,14 +70,11 @@ def save_batch(
         bulk_copy = connection.vendor == "postgresql"
     with transaction.atomic():
         result = _store(stream, events, bulk_copy=bulk_copy) if events else BatchResult()
+        if gap is not None:  # (before the checkpoint moves: its time is where the record ends)
+            record_gap(stream, gap)
         if checkpoint is not None:
             # After a gap the sequence may have restarted below the old checkpoint: follow it.
             _move_checkpoint(stream, checkpoint, backwards=gap is not None)
-        if gap is not None:
-            StreamGap.objects.create(stream=stream, from_timepoint=gap[0], to_timepoint=gap[1])
-            log.error(
-                "GAP recorded on %s: timepoints after %s and before %s were never received", stream, *gap
-            )
         if result.new_ids:
             transaction.on_commit(partial(hooks.events_stored, result.new_ids), robust=True)
     return result

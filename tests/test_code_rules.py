@@ -56,7 +56,8 @@ def test_the_import_contracts_hold():
     assert done.returncode == 0, done.stdout[-3000:]
 
 
-def test_the_event_model_has_exactly_the_columns_the_store_writes_and_its_own_two():
+def test_the_event_model_has_exactly_the_columns_the_store_writes_and_its_own_three():
     model = {f.column for f in Event._meta.concrete_fields}
-    assert model - set(COLUMNS) == {"id", "fanned_out_at"}  # the key, and the fan-out's own mark
+    # The key, and the marks of the fan-out and of a gap check (streams.heal).
+    assert model - set(COLUMNS) == {"id", "fanned_out_at", "gap_id"}
     assert set(COLUMNS) <= model

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from project.settings.env import database_from_url, env_bool, env_int, env_list, env_secret
+from project.settings.env import database_from_url, env_bool, env_int, env_list, env_minute_pairs, env_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
@@ -94,6 +94,24 @@ def test_integers_and_lists_are_read_strictly(monkeypatch):
         env_int("WORKERS", 1, minimum=1)
     monkeypatch.setenv("HOSTS", " a.example , b.example,, ")
     assert env_list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_silence_minutes_per_stream_are_read_strictly_and_merge_with_the_defaults(monkeypatch):
+    from streams.gaps import SILENCE_MINUTES, silence_minutes
+
+    streams = ("filings", "charges", "officers")
+    monkeypatch.setenv("CH_STREAM_SILENCE_MINUTES", "filings=30/300, charges=off")
+    read = env_minute_pairs("CH_STREAM_SILENCE_MINUTES", streams)
+    assert read == {"filings": (30, 300), "charges": None}
+    merged = silence_minutes(read)
+    assert merged["filings"] == (30, 300) and "charges" not in merged
+    assert merged["officers"] == SILENCE_MINUTES["officers"]
+    monkeypatch.setenv("CH_STREAM_SILENCE_MINUTES", "filing=30/300")
+    with pytest.raises(ImproperlyConfigured, match="'filing' is not one of"):
+        env_minute_pairs("CH_STREAM_SILENCE_MINUTES", streams)
+    monkeypatch.setenv("CH_STREAM_SILENCE_MINUTES", "filings=30")
+    with pytest.raises(ImproperlyConfigured, match="working hours/otherwise"):
+        env_minute_pairs("CH_STREAM_SILENCE_MINUTES", streams)
 
 
 def test_a_secret_comes_from_its_file_and_not_from_both(monkeypatch, tmp_path):

@@ -11,7 +11,18 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import database_from_url, env_bool, env_int, env_int_list, env_list, env_secret, env_str
+from streams.events import STREAM_KINDS
+
+from .env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_int_list,
+    env_list,
+    env_minute_pairs,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -171,6 +182,7 @@ CHANNEL_LAYERS = {
 # watched, and what happens once new events are stored.
 STREAMS_WATCHED_NUMBERS = "notifications.practices.client_lists.watched_numbers"
 STREAMS_EVENTS_STORED = "notifications.queueing.enqueue_fan_out"
+STREAMS_GAP_RECORDED = "notifications.queueing.enqueue_gap_check"
 
 # Companies House. The defaults point at the simulator that `make run` starts (manage.py chsim).
 CH_STREAM_URL = env_str("CH_STREAM_URL", "http://127.0.0.1:8765").rstrip("/")
@@ -180,6 +192,12 @@ CH_API_KEY = env_secret("CH_API_KEY", "")
 # CH's REST limit per key (600 requests per 5 minutes); backfill never sends past it.
 CH_API_RATE_LIMIT = env_int("CH_API_RATE_LIMIT", 600, minimum=1)
 CH_API_RATE_WINDOW = env_int("CH_API_RATE_WINDOW", 300, minimum=1)  # seconds
+
+# Gaps (streams.gaps): a resume whose first event is more than this many timepoints past the
+# checkpoint, and, per stream, minutes of silence (UK working hours/otherwise) that make a gap;
+# e.g. CH_STREAM_SILENCE_MINUTES="filings=30/300,charges=off" changes the defaults there.
+CH_STREAM_GAP_TIMEPOINTS = env_int("CH_STREAM_GAP_TIMEPOINTS", 1000, minimum=1)
+CH_STREAM_SILENCE_MINUTES = env_minute_pairs("CH_STREAM_SILENCE_MINUTES", STREAM_KINDS)
 
 # The largest client-list CSV the admin accepts, in bytes.
 CLIENT_CSV_MAX_BYTES = env_int("CLIENT_CSV_MAX_BYTES", 5_000_000, minimum=1_000)

@@ -7,6 +7,7 @@ variable otherwise: a typo such as DEBUG=ture must stop the process, not silentl
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -66,6 +67,31 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_minute_pairs(name: str, allowed: Iterable[str]) -> dict[str, tuple[int, int] | None]:
+    """Per-name pairs of minutes, "filings=20/240,charges=off" (off: never), names from `allowed`."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return {}
+    allowed = set(allowed)
+    pairs: dict[str, tuple[int, int] | None] = {}
+    for item in (part.strip() for part in raw.split(",") if part.strip()):
+        key, _, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        first, _, second = value.partition("/")
+        if key not in allowed:
+            raise ImproperlyConfigured(f"{name}: {key!r} is not one of {', '.join(sorted(allowed))}")
+        if value == "off":
+            pairs[key] = None
+        elif first.isdigit() and second.isdigit() and int(first) > 0 and int(second) > 0:
+            pairs[key] = (int(first), int(second))
+        else:
+            raise ImproperlyConfigured(
+                f"{name} must be stream=minutes/minutes (working hours/otherwise) or stream=off, "
+                f"separated by commas, not {item!r}"
+            )
+    return pairs
 
 
 def env_secret(name: str, default: str) -> str:

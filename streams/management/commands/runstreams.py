@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from streams.events import DEFAULT_STREAMS, STREAM_KINDS
+from streams.gaps import silence_minutes
 from streams.listener import ListenerConfig, StreamKeyRejected, run_listener
 
 log = logging.getLogger("streams.listener")
@@ -42,6 +43,8 @@ class Command(BaseCommand):
             streams=tuple(streams or DEFAULT_STREAMS),
             stall_timeout=stall_timeout,
             batch_size=batch_size,
+            gap_timepoints=settings.CH_STREAM_GAP_TIMEPOINTS,
+            silence=silence_minutes(settings.CH_STREAM_SILENCE_MINUTES),
         )
         if not config.key:
             raise CommandError(
