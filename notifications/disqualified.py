@@ -1,7 +1,8 @@
 """Which watched companies a disqualified officer concerns. CH's event names no company number
 (it is about a person): the companies are named in `disqualifications[].company_names`, and the
 person by name and date of birth, which the officers the product knows for its clients (from the
-officers stream) can be matched against."""
+officers stream, and the officer lists backfill and gap checks fetch: streams.officers) can be
+matched against."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 
 from django.db.models.functions import Upper
 
-from streams.models import Company, Event
+from streams.models import Company, Event, Officer
 
 _SUFFIXES = (
     (" LIMITED", " LTD"),
@@ -56,7 +57,10 @@ def disqualified_clients(data: dict) -> list[str]:
             data__date_of_birth__year=year,
             data__date_of_birth__month=month,
         ).values_list("company_number", flat=True)
+        listed = Officer.objects.filter(
+            name__istartswith=f"{surname}, {forename}", birth_year=year, birth_month=month, resigned_on=None
+        ).values_list("company_number", flat=True)
         # Still on a list: the officers stream's events outlive a client's removal.
-        watched = Company.objects.filter(company_number__in=set(sits_at), entries__isnull=False)
+        watched = Company.objects.filter(company_number__in=set(sits_at) | set(listed), entries__isnull=False)
         found |= set(watched.values_list("company_number", flat=True))
     return sorted(found)

@@ -25,9 +25,10 @@ QUEUE = "default"  # fan-out, delivery and backfill share it; more workers, not 
 FAN_OUT = "notifications.jobs.fan_out"
 DELIVER = "notifications.jobs.deliver"
 BACKFILL = "notifications.jobs.backfill"
+CHECK_GAPS = "notifications.jobs.check_gaps"
 FAN_OUT_CHUNK = 500  # event ids per job: one job per batch, never one per event
 DELIVERY_CHUNK = 100  # deliveries per job: never one job per email
-BACKFILL_CHUNK = 50  # companies per backfill job (two CH requests each): 2,000 companies, 40 jobs
+BACKFILL_CHUNK = 50  # companies per backfill job (three CH requests each): 2,000 companies, 40 jobs
 RETRY = Retry(max=5, interval=[5, 15, 60, 300, 900])
 # A delivery that failed transiently waits this long before its next attempt (the 1st, 2nd, ...
 # failure); RQ's Retry runs its job again on the same schedule.
@@ -73,5 +74,17 @@ def enqueue_backfill(numbers: Sequence[str]) -> None:
 def enqueue_backfill_in(wait: timedelta, numbers: Sequence[str]) -> None:
     """Backfill again later, when CH's rate limit allows (through RQ's scheduled registry)."""
     job = django_rq.get_scheduler(QUEUE).enqueue_in(wait, BACKFILL, list(numbers))
+    job.retries_left, job.retry_intervals = RETRY.max, RETRY.intervals
+    job.save()
+
+
+def enqueue_gap_check(gap_id: int | None = None) -> None:
+    """Check the watched companies for what a gap hid (the listener calls it after recording
+    one; the job takes the most pressing gap, whichever that is)."""
+    queue().enqueue(CHECK_GAPS, retry=RETRY)
+
+
+def enqueue_gap_check_in(wait: timedelta) -> None:
+    job = django_rq.get_scheduler(QUEUE).enqueue_in(wait, CHECK_GAPS)
     job.retries_left, job.retry_intervals = RETRY.max, RETRY.intervals
     job.save()

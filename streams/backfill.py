@@ -1,6 +1,7 @@
-"""Backfill: when a company joins a client list, fetch its current profile and newest filings from
-CH's REST API, so profile diffs and deadlines have a baseline at once instead of after the first
-stream event.
+"""Backfill: when a company joins a client list, fetch its current profile, newest filings and
+officers from CH's REST API, so profile diffs and deadlines have a baseline at once instead of
+after the first stream event, and a disqualified officer can be matched to the companies they sit
+on (streams.officers).
 
 A company is fetched once: those with `backfilled_at` set are skipped (after that the streams keep
 it current while it is watched). A number CH does not know (404) is recorded as backfilled with no
@@ -23,9 +24,10 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from project import redis_connection
-from streams.client import ApiRateLimited, fetch_company_profile, fetch_filing_history, rest_client
+from streams.client import fetch_company_profile, fetch_filing_history, fetch_officers, rest_client
 from streams.models import Company
-from streams.rate_limit import RateLimiter, SlotUnavailable
+from streams.officers import remember_officers
+from streams.rate_limit import RateLimiter, SlotUnavailable, limited_call
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +94,7 @@ def backfill_companies(
     with rest_client(settings.CH_API_URL, settings.CH_API_KEY) as client:
 
         def get(fetch, *args, **kwargs):
-            while True:
-                try:
-                    with limiter.slot(max_wait=MAX_WAIT):
-                        return fetch(client, *args, **kwargs)
-                except ApiRateLimited as exc:
-                    log.warning("backfill: %s; every worker waits", exc)
-                    limiter.block(max(exc.retry_after, 1.0))
+            return limited_call(limiter, fetch, client, *args, max_wait=MAX_WAIT, log=log, **kwargs)
 
         started = time.monotonic()
         for index, number in enumerate(todo):
@@ -108,10 +104,13 @@ def backfill_companies(
             try:
                 profile = get(fetch_company_profile, number)
                 filings = get(fetch_filing_history, number, items=FILINGS_PER_COMPANY) if profile else None
+                officers = get(fetch_officers, number) if profile else None
             except SlotUnavailable as exc:
                 outcome.later, outcome.retry_in = todo[index:], exc.wait
                 break
             if _record(number, profile, filings or []):
+                if officers is not None:
+                    remember_officers(number, officers)
                 (outcome.done if profile else outcome.not_found).append(number)
     return outcome
 

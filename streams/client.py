@@ -216,3 +216,20 @@ def fetch_filing_history(client: httpx.Client, number: str, *, items: int = 25) 
         return None
     found = page.get("items") or []
     return [item for item in found if isinstance(item, dict)]
+
+
+def _items(page: dict | None) -> list[dict] | None:
+    if page is None:
+        return None
+    return [item for item in page.get("items") or [] if isinstance(item, dict)]
+
+
+def fetch_officers(client: httpx.Client, number: str) -> list[dict] | None:
+    """The company's officers, current and resigned (one page of up to 100), or None on 404."""
+    return _items(_get_json(client, f"/company/{number}/officers", {"items_per_page": "100"}))
+
+
+def fetch_pscs(client: httpx.Client, number: str) -> list[dict] | None:
+    """The company's persons with significant control (one page of up to 100), or None on 404."""
+    page = _get_json(client, f"/company/{number}/persons-with-significant-control", {"items_per_page": "100"})
+    return _items(page)

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 
 import redis
 
+from streams.client import ApiRateLimited
+
 PREFIX = "clientwatch:ch-api"
 
 # Times are whole milliseconds from Redis' clock (13 digits: exact in Lua's numbers and strings).
@@ -127,3 +129,15 @@ class RateLimiter:
             yield
         finally:
             self.finish(token)
+
+
+def limited_call(limiter: RateLimiter, fetch: Callable, *args, max_wait: float, log, **kwargs):
+    """`fetch(*args, **kwargs)` in a request slot; a 429 blocks every process for its Retry-After
+    and the request waits its turn again. SlotUnavailable when no slot comes within `max_wait`."""
+    while True:
+        try:
+            with limiter.slot(max_wait=max_wait):
+                return fetch(*args, **kwargs)
+        except ApiRateLimited as exc:
+            log.warning("%s; every worker waits", exc)
+            limiter.block(max(exc.retry_after, 1.0))
