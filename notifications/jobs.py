@@ -21,6 +21,7 @@ from notifications.reconcile import reconcile as _reconcile
 from notifications.retention import trim
 from streams.backfill import backfill_companies
 from streams.client import ApiUnauthorized
+from streams.heal import heal_next
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,21 @@ def backfill(numbers: list[str]) -> int:
         queueing.enqueue_backfill_in(wait, outcome.later)
         log.info("backfill: %d companies queued again in %.0f s", len(outcome.later), wait.total_seconds())
     return len(outcome.done) + len(outcome.not_found)
+
+
+def check_gaps() -> int:
+    """Check watched companies for what the most pressing gap hid; queued again while any gap
+    is left (the schedule also runs it every minute, so a lost job only delays the check)."""
+    try:
+        outcome = heal_next()
+    except ApiUnauthorized as exc:
+        log.error("checking gaps given up: %s", exc)
+        return 0
+    if outcome.retry_in:
+        queueing.enqueue_gap_check_in(timedelta(seconds=outcome.retry_in + random.uniform(1, 10)))  # noqa: S311
+    elif outcome.more:
+        queueing.enqueue_gap_check()
+    return outcome.checked
 
 
 def reconcile() -> None:

@@ -39,6 +39,8 @@ def schedules() -> list[Schedule]:
         Schedule(
             "clientwatch-reconcile", "notifications.jobs.reconcile", interval=settings.RECONCILE_EVERY_SECONDS
         ),
+        # A safety net under the listener's own queueing: a check lost with Redis starts again.
+        Schedule("clientwatch-gap-checks", "notifications.jobs.check_gaps", interval=60),
         # Hourly: each practice's digest goes at DIGEST_HOUR in its own time zone.
         Schedule("clientwatch-digests", "notifications.jobs.queue_digests", cron="0 * * * *"),
         Schedule("clientwatch-retention", "notifications.jobs.trim_old_data", cron=settings.RETENTION_CRON),
