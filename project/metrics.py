@@ -4,7 +4,8 @@ whichever host they run on, with nothing to aggregate between processes.
 
 - streams: events received, matched and skipped by reason (the listener's counters, written
   every 2 s), last timepoint, lag (now minus the last event's published_at), connected,
-  reconnects, gaps;
+  reconnects; gaps by kind (all time), open, still to be checked, checked, and what the checks
+  found, asked and covered;
 - notifications created (the id sequence: monotonic, whatever retention deletes);
 - deliveries by channel and status; delivery latency (notification made -> sent) over the last
   15 minutes, as quantiles;
@@ -20,7 +21,8 @@ from datetime import timedelta
 import django_rq
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max, Q, Sum, Value
+from django.db.models.functions import Greatest
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -40,6 +42,7 @@ LATENCY_WINDOW = timedelta(minutes=15)
 class ClientWatchCollector:
     def collect(self):
         yield from _streams()
+        yield from _gaps()
         yield from _notifications()
         yield from _queues()
         yield _websockets()
@@ -60,7 +63,6 @@ def _streams():
     )
     connected = GaugeMetricFamily("clientwatch_stream_connected", "1 when connected", labels=["stream"])
     reconnects = CounterMetricFamily("clientwatch_stream_reconnects", "Reconnections", labels=["stream"])
-    gaps = CounterMetricFamily("clientwatch_stream_gaps", "Gaps recorded after a 416", labels=["stream"])
     now = timezone.now()
     for state in StreamState.objects.all():
         counters = state.counters or {}
@@ -74,9 +76,50 @@ def _streams():
             lag.add_metric([state.stream], state.lag_seconds(now))
         connected.add_metric([state.stream], 1 if state.connected else 0)
         reconnects.add_metric([state.stream], state.reconnects)
-    for stream, count in StreamGap.objects.values_list("stream").annotate(n=Count("id")):
-        gaps.add_metric([stream], count)
-    yield from (received, matched, skipped, timepoint, lag, connected, reconnects, gaps)
+    yield from (received, matched, skipped, timepoint, lag, connected, reconnects)
+
+
+def _gaps():
+
+    gaps = CounterMetricFamily(
+        "clientwatch_stream_gaps",
+        "Gaps recorded (a 416, a resume far ahead, a silence)",
+        labels=["stream", "kind"],
+    )
+    for stream, kind, count in (
+        StreamGap.objects.values_list("stream", "kind").annotate(n=Count("id")).order_by()
+    ):
+        gaps.add_metric([stream, kind], count)
+    yield gaps
+    # Gauges, not counters: a silent gap's check starts again when events resume, so the healed
+    # count and the companies checked go down as well as up.
+    families = {
+        "open": ("clientwatch_stream_gaps_open", "Gaps still open (a stream still silent)"),
+        "unhealed": ("clientwatch_stream_gaps_unhealed", "Gaps waiting for or under their check"),
+        "healed": ("clientwatch_stream_gaps_healed", "Gaps checked through the REST API"),
+        "missed": ("clientwatch_stream_gap_missed_timepoints", "Timepoints inside gaps (not silences)"),
+        "facts": ("clientwatch_stream_gap_facts_found", "Facts the gap checks found that we lacked"),
+        "checked": ("clientwatch_stream_gap_companies_checked", "Companies the gap checks have covered"),
+    }
+    gauges = {key: GaugeMetricFamily(name, text, labels=["stream"]) for key, (name, text) in families.items()}
+    spanned = ~Q(kind=StreamGap.SILENT) & Q(from_timepoint__isnull=False, to_timepoint__isnull=False)
+    totals = (
+        StreamGap.objects.values("stream")
+        .annotate(
+            open=Count("id", filter=Q(to_time=None)),
+            unhealed=Count("id", filter=Q(heal_state__in=[StreamGap.WAITING, StreamGap.CHECKING])),
+            healed=Count("id", filter=Q(heal_state=StreamGap.HEALED)),
+            # As StreamGap.missed_timepoints reckons it, summed in the database.
+            missed=Sum(Greatest(F("to_timepoint") - F("from_timepoint") - 1, Value(0)), filter=spanned),
+            facts=Sum("facts_found"),
+            checked=Sum("companies_checked"),
+        )
+        .order_by("stream")
+    )
+    for row in totals:
+        for key, gauge in gauges.items():
+            gauge.add_metric([row["stream"]], row[key] or 0)
+    yield from gauges.values()
 
 
 def _notifications():

@@ -1,9 +1,10 @@
 """End to end, in a real browser: the simulator emits a filing, the listener stores it, a worker
 fans it out, and the feed page that a demo user keeps open shows it without a reload; with the
-web server down for a while, what was missed is caught up when it comes back.
+web server down for a while, what was missed is caught up when it comes back. And the notice of
+a gap in a stream heads the feed, readable on a desktop and on a phone, above the first item.
 
 Playwright for Python driving Debian's chromium (bin/ensure-chromium, run by `make test`). The
-screenshot is kept in var/test-artefacts/.
+screenshots are kept in var/test-artefacts/.
 """
 
 from __future__ import annotations
@@ -13,15 +14,21 @@ import shutil
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connections
+from django.utils import timezone
 
-from notifications.models import Notification
+from notifications.fan_out import fan_out_events
+from notifications.models import ClientList, Membership, Notification, Organisation
 from notifications.practices.demo import create_demo
-from tests.notifykit import process_env
+from streams.models import StreamGap
+from tests.notifykit import process_env, stored_filing, stored_officer_change
 from tests.streamkit import filing, free_port, wait_until
+from tests.test_coverage_notice import found_by, numbered_clients
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = ROOT / "var" / "test-artefacts"
@@ -127,3 +134,75 @@ def test_a_filing_appears_live_and_what_was_missed_while_offline_is_caught_up(
         web.stop()
         worker.stop()
         connections.close_all()  # the one opened beside Playwright's loop is a connection of its own
+
+
+@pytest.fixture
+def dana_after_a_night_with_gaps(transactional_db):
+    """Dana of Ashford (412 clients): filings had a gap, checked, with 3 changes found; the
+    companies stream is silent now, its check 120 clients in. (Made before the browser starts, so
+    fan-out's live push runs outside Playwright's event loop.)"""
+    ashford = Organisation.objects.create(name="Ashford & Co Chartered Accountants")
+    dana = get_user_model().objects.create_user(username="dana", password="correct-horse")
+    Membership.objects.create(organisation=ashford, user=dana)
+    numbers = numbered_clients(ClientList.objects.create(organisation=ashford, name="Clients"), 412)
+    now = timezone.now()
+    filings = StreamGap.objects.create(
+        stream="filings",
+        from_timepoint=1000,
+        to_timepoint=1500,
+        from_time=now - timedelta(hours=3),
+        to_time=now - timedelta(hours=2),
+        detected_at=now - timedelta(hours=2),
+        heal_state=StreamGap.HEALED,
+        healed_at=now - timedelta(hours=1),
+    )
+    found = found_by(
+        filings, stored_filing(numbers[0]), stored_filing(numbers[7]), stored_officer_change(numbers[9])
+    )
+    Notification.objects.filter(event__in=found).update(published_at=now - timedelta(hours=2, minutes=30))
+    StreamGap.objects.create(
+        stream="companies",
+        kind=StreamGap.SILENT,
+        from_time=now - timedelta(minutes=40),
+        detected_at=now - timedelta(minutes=20),
+        heal_state=StreamGap.CHECKING,
+        checked_through=numbers[119],
+    )
+    since = stored_filing(numbers[3])  # news that came the usual way since
+    fan_out_events([since.id])
+    Notification.objects.filter(event=since).update(published_at=now - timedelta(minutes=5))
+    return dana
+
+
+def test_the_gap_notice_heads_the_feed_and_leaves_the_first_item_in_view_on_a_phone(
+    dana_after_a_night_with_gaps, browser, redis_client
+):
+    port = free_port()
+    web = web_server(port).start()
+    pages = []
+    try:
+        wait_until(lambda: serving(port), timeout=30)
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        for width, height in ((1280, 800), (390, 844)):
+            page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=2)
+            pages.append(page)
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.fill("input[name=username]", "dana")
+            page.fill("input[name=password]", "correct-horse")
+            page.click("button[type=submit], input[type=submit]")
+            notice = page.get_by_role("status", name="Is your Companies House record complete?")
+            lines = notice.locator("li").all_inner_texts()
+            assert lines[0].startswith("Companies House's company records stream has sent nothing since")
+            assert lines[0].endswith("; checking your 412 clients: 120 done.")
+            assert lines[1].endswith(
+                "; we checked your 412 clients and found 3 changes we had missed: "
+                "they are in your feed below."
+            )
+            page.screenshot(path=str(ARTEFACTS / f"feed-gap-notice-{width}.png"))  # what shows unscrolled
+            title = page.locator("#feed li.item h2").first.bounding_box()
+            assert title["y"] + title["height"] <= height, "the first item's title is below the fold"
+    finally:
+        for page in pages:
+            page.close()
+        web.stop()
+        connections.close_all()

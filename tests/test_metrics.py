@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing.websocket import WebsocketCommunicator  # (channels.testing wants daphne)
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from notifications import queueing
@@ -13,6 +14,7 @@ from notifications.delivery.sending import deliver
 from notifications.fan_out import fan_out_events
 from notifications.models import Delivery
 from project.asgi import application
+from streams.models import StreamGap
 from tests.notifykit import stored_officer_change
 from tests.streamkit import checkpoint, filing, wait_until
 
@@ -64,6 +66,62 @@ def test_notifications_deliveries_and_queues_are_counted(client, ashford_list, a
     assert metrics[("clientwatch_rq_jobs_waiting", (("queue", "default"),))] == 1
     assert metrics[("clientwatch_rq_jobs_failed", (("queue", "default"),))] == 0
     assert metrics[("clientwatch_delivery_latency_seconds", (("quantile", "0.5"),))] >= 0
+
+
+@pytest.mark.django_db
+def test_gaps_are_counted_by_kind_and_open_unhealed_and_healed_with_what_their_checks_did(
+    client, redis_client
+):
+    now = timezone.now()
+    StreamGap.objects.create(
+        stream="filings",
+        from_timepoint=100,
+        to_timepoint=4101,
+        to_time=now,
+        heal_state=StreamGap.HEALED,
+        companies_total=900,
+        companies_checked=900,
+        facts_found=17,
+        requests=2700,
+    )
+    StreamGap.objects.create(
+        stream="filings",
+        kind=StreamGap.SKIPPED_AHEAD,
+        from_timepoint=5000,
+        to_timepoint=5051,
+        to_time=now,
+        heal_state=StreamGap.CHECKING,
+        companies_total=900,
+        companies_checked=300,
+        facts_found=2,
+    )
+    StreamGap.objects.create(stream="filings", kind=StreamGap.SILENT, from_timepoint=6000, from_time=now)
+    StreamGap.objects.create(
+        stream="charges",
+        kind=StreamGap.SILENT,
+        from_timepoint=10,
+        to_timepoint=20,
+        from_time=now,
+        to_time=now,
+        heal_state=StreamGap.NOT_CHECKED,
+    )
+
+    metrics = scrape(client)
+
+    def value(name, stream, **labels):
+        return metrics[(name, tuple(sorted({"stream": stream, **labels}.items())))]
+
+    assert value("clientwatch_stream_gaps_total", "filings", kind="out_of_range") == 1
+    assert value("clientwatch_stream_gaps_total", "filings", kind="skipped_ahead") == 1
+    assert value("clientwatch_stream_gaps_total", "filings", kind="silent") == 1
+    assert value("clientwatch_stream_gaps_total", "charges", kind="silent") == 1
+    assert [value("clientwatch_stream_gaps_open", s) for s in ("filings", "charges")] == [1, 0]
+    assert [value("clientwatch_stream_gaps_unhealed", s) for s in ("filings", "charges")] == [2, 0]
+    assert [value("clientwatch_stream_gaps_healed", s) for s in ("filings", "charges")] == [1, 0]
+    # 4000 + 50 between the timepoints; a silence spans no known timepoints, even once closed
+    assert [value("clientwatch_stream_gap_missed_timepoints", s) for s in ("filings", "charges")] == [4050, 0]
+    assert value("clientwatch_stream_gap_facts_found", "filings") == 19
+    assert value("clientwatch_stream_gap_companies_checked", "filings") == 1200
 
 
 @pytest.mark.django_db(transaction=True)

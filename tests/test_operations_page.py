@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 import pytest
 from django.utils import timezone
 
@@ -41,6 +44,58 @@ def test_the_operator_sees_streams_queues_failures_and_bounces_at_a_glance(
     assert "/admin/django_rq/dashboard/" in page
     assert "Deliveries failed in the last day: 1" in page and "provider refused it (422)" in page
     assert "bounced@example.com" in page
+
+
+def gap_rows(page: str) -> list[list[str]]:
+    table = page[page.index('<table class="gaps">') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in rows
+    ]
+
+
+def test_each_recent_gap_shows_its_kind_times_and_how_far_its_check_has_got(client, operator, redis_client):
+    night = datetime(2025, 12, 1, 2, 10, tzinfo=UTC)
+    StreamGap.objects.create(
+        stream="filings",
+        kind=StreamGap.OUT_OF_RANGE,
+        from_timepoint=168_000_100,
+        to_timepoint=168_004_101,
+        from_time=night,
+        to_time=night.replace(hour=3, minute=40),
+        detected_at=night.replace(hour=3, minute=41),
+        heal_state=StreamGap.HEALED,
+        companies_total=9000,
+        companies_checked=9000,
+        checked_through="SC999999",
+        facts_found=17,
+        requests=27_000,
+        passes=1,
+    )
+    StreamGap.objects.create(
+        stream="companies",
+        kind=StreamGap.SILENT,
+        from_time=night.replace(hour=14, minute=2),
+        detected_at=night.replace(hour=14, minute=20),
+        heal_state=StreamGap.CHECKING,
+        companies_total=9000,
+        companies_checked=1200,
+        checked_through="01234567",
+        requests=1300,
+        passes=2,
+    )
+    client.force_login(operator)
+
+    rows = gap_rows(client.get(URL).content.decode())
+
+    assert rows == [
+        ["companies", "silent", "-", "-", "1 Dec 14:02:00", "open", "checking (2 passes)",
+         "1200 / 9000 (to 01234567)", "1300", "0", "1 Dec 14:20:00"],
+        ["filings", "out_of_range", "after 168000100 up to 168004101", "4000", "1 Dec 02:10:00",
+         "1 Dec 03:40:00", "checked", "9000 / 9000", "27000", "17", "1 Dec 03:41:00"],
+    ]  # fmt: skip
 
 
 def test_a_practice_admin_cannot_open_it(client, alice):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from notifications.content.categories import Category, Severity
 from notifications.feed import queries as feed
+from notifications.feed.coverage import coverage_notices
 
 SESSION_KEY = "feed_organisation_id"
 
@@ -57,6 +58,7 @@ def feed_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
             "page": page,
             "filters": filters,
             "query": urlencode(query),
+            "coverage": coverage_notices(organisation),
             "client_lists": feed.client_lists(organisation.id),
             "categories": Category.choices,
             "severities": Severity.choices,
@@ -90,6 +92,7 @@ def feed_api(request: HttpRequest, organisation_id: int) -> JsonResponse:
         {
             "items": [feed.as_json(row) for row in rows],
             "unread": feed.unread_count(request.user, organisation.id),
+            "coverage": [notice.as_json() for notice in coverage_notices(organisation)],
             "limit": feed.API_LIMIT,
         }
     )
