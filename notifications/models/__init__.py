@@ -6,6 +6,7 @@ from notifications.models.deliveries import Delivery
 from notifications.models.notices import Notification, UserNotification
 from notifications.models.operations import OperationsOverview
 from notifications.models.organisations import Membership, Organisation
+from notifications.models.people import EmailConfirmation, Invitation, PeopleEvent, UserSession
 from notifications.models.preferences import EmailSuppression, UserPreferences
 
 __all__ = [
@@ -13,11 +14,15 @@ __all__ = [
     "ClientListEntry",
     "DeadlineReminder",
     "Delivery",
+    "EmailConfirmation",
     "EmailSuppression",
+    "Invitation",
     "Membership",
     "Notification",
     "OperationsOverview",
     "Organisation",
+    "PeopleEvent",
     "UserNotification",
     "UserPreferences",
+    "UserSession",
 ]
