@@ -4,7 +4,7 @@ One way for almost everything: `connection()`, RQ's own connection to REDIS_URL 
 process), for queues, the rate limiter, the feed's socket keys, health and metrics. Two others,
 each for a reason it states where it is:
 - the login throttle's client gives up at once, without retries (a login must never wait for
-  Redis): notifications/practices/login_throttle.py;
+  Redis): notifications/practices/throttle.py;
 - the channel layer keeps its own asyncio connections for the WebSockets (channels-redis, as
   CHANNEL_LAYERS in the settings configures it).
 Before the processes start, `manage.py waitforredis` and make run's runner ask Redis with plain
