@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import ALLOWED_HOSTS, DEBUG, INSECURE_SECRET_KEY, SECRET_KEY
-from .env import env_bool, env_int
+from .env import env_bool, env_int, env_str
 
 MIN_SECRET_KEY_LENGTH = 50
 
@@ -34,6 +34,11 @@ def refuse_insecure(*, secret_key: str, debug: bool, allowed_hosts: list[str]) -
 
 
 refuse_insecure(secret_key=SECRET_KEY, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
+
+# Practices are created by the operator unless SIGNUP=open says anyone may sign one up.
+SIGNUP = env_str("SIGNUP", "invite-only")
+if SIGNUP not in ("open", "invite-only"):
+    raise ImproperlyConfigured(f"SIGNUP must be open or invite-only, not {SIGNUP!r}")
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (the usual deployment).
