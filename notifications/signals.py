@@ -1,5 +1,6 @@
 """Tell the stream listener when a company joins or leaves a client list (see streams.watch_index),
-and queue backfill of a company that joins one (see streams/backfill.py).
+and queue backfill of a company that joins one (see streams/backfill.py); note each login's
+session (notifications/practices/people.py).
 
 Saves and deletes through the ORM, the admin included, pass here; bulk imports call
 record_watch_changes and queue_backfill themselves (bulk_create sends no signals).
@@ -7,11 +8,13 @@ record_watch_changes and queue_backfill themselves (bulk_create sends no signals
 
 from __future__ import annotations
 
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from notifications.models import ClientListEntry
 from notifications.practices.client_lists import queue_backfill
+from notifications.practices.people import remember_session
 from streams.watch_index import record_watch_changes
 
 
@@ -35,3 +38,7 @@ def entry_saved(sender, instance: ClientListEntry, **kwargs) -> None:
 @receiver(post_delete, sender=ClientListEntry)
 def entry_deleted(sender, instance: ClientListEntry, **kwargs) -> None:
     record_watch_changes([instance.company_id])
+
+
+# Each login's session, so that removing a member from a practice can end their sessions.
+user_logged_in.connect(remember_session, dispatch_uid="clientwatch-remember-session")

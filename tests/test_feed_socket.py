@@ -91,3 +91,19 @@ async def test_an_idle_socket_is_still_open_and_receiving_after_a_minute(ashford
         "ids": pushed[ashford_list.organisation_id],
     }
     await socket.disconnect()
+
+
+async def test_a_removed_members_open_socket_is_closed_at_once(ashford_list, alice, carol, redis_client):
+    from notifications.models import Membership
+    from notifications.practices.people import remove
+
+    socket, connected, _ = await open_socket(ashford_list.organisation_id, carol)
+    assert connected
+
+    def remove_carol():
+        remove(Membership.objects.get(user=carol), alice)
+
+    await sync_to_async(remove_carol)()
+    closed = await socket.receive_output(timeout=5)
+
+    assert closed == {"type": "websocket.close", "code": 4403}

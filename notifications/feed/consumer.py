@@ -13,7 +13,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from notifications.feed.live import group_name, mark_socket, unmark_socket
+from notifications.feed.live import group_name, mark_socket, member_group, unmark_socket
 from notifications.feed.queries import is_member
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ NOT_A_MEMBER = 4403
 
 class FeedConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    member: str | None = None  # this member's own group, for closing on removal
 
     async def connect(self):
         user = self.scope.get("user")
@@ -35,13 +36,16 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=NOT_A_MEMBER)
             return
         self.group = group_name(organisation_id)
+        self.member = member_group(organisation_id, user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.member, self.channel_name)
         await self._count(mark_socket)
         await self.accept()
 
     async def disconnect(self, code):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(self.member, self.channel_name)
             await self._count(unmark_socket)
 
     async def receive_json(self, content, **kwargs):
@@ -57,3 +61,6 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def notifications_new(self, message):
         await self.send_json({"type": "new", "ids": message.get("ids", [])})
+
+    async def member_removed(self, message):
+        await self.close(code=NOT_A_MEMBER)

@@ -20,6 +20,23 @@ def group_name(organisation_id: int) -> str:
     return f"org-{organisation_id}"
 
 
+def member_group(organisation_id: int, user_id: int) -> str:
+    """One member's sockets on one organisation's feed: closed when they leave it."""
+    return f"org-{organisation_id}-user-{user_id}"
+
+
+def close_member_sockets(organisation_id: int, user_id: int) -> None:
+    """Close the feed pages a removed member has open (best-effort, like every push: the next
+    request they make finds no membership anyway)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(member_group(organisation_id, user_id), {"type": "member.removed"})
+    except Exception as exc:
+        log.warning("closing the sockets of a removed member failed: %s", exc)
+
+
 def push_new(by_organisation: dict[int, list[int]]) -> None:
     """Tell each organisation's browsers which notifications are new (ids only: each socket
     fetches what its user may see)."""
