@@ -71,6 +71,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.practices.navigation.navigation",
+                "notifications.practices.signup_views.signup_context",
             ],
         },
     },
@@ -134,6 +136,24 @@ LOGIN_URL = "login"
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)  # seconds
 LOGIN_REDIRECT_URL = "feed_home"
+# Logins refused per client address too, across usernames (spraying), only where the address is
+# known: CLIENT_IP_HEADER names where it comes from: "" (off), REMOTE_ADDR (no proxy), or the
+# header the proxy sets, e.g. X-Forwarded-For (its last address, the one the proxy added).
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 50, minimum=1)
+# Password reset emails: at most this many per address and per client address in the window.
+PASSWORD_RESET_MAX_PER_ADDRESS = env_int("PASSWORD_RESET_MAX_PER_ADDRESS", 3, minimum=1)
+PASSWORD_RESET_MAX_PER_IP = env_int("PASSWORD_RESET_MAX_PER_IP", 20, minimum=1)
+PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 3600, minimum=60)  # seconds
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 86400, minimum=600)  # a link's life, seconds
+# An invitation's link lives this many days; a sign-up's or a new address's confirmation, hours.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
+EMAIL_CONFIRMATION_HOURS = env_int("EMAIL_CONFIRMATION_HOURS", 48, minimum=1)
+# Who may create a practice: "open" (anyone, confirmed by email) or "invite-only" (the operator
+# creates practices in the admin). Production's default is invite-only.
+SIGNUP = env_str("SIGNUP", "open")
+if SIGNUP not in ("open", "invite-only"):
+    raise ImproperlyConfigured(f"SIGNUP must be open or invite-only, not {SIGNUP!r}")
 
 # /readyz: the streams the listener should be running, and how old their last heartbeat may be.
 READY_STREAMS = env_list(
