@@ -1,7 +1,8 @@
-"""Nightly retention: old notifications (with their read state and deliveries), old deliveries
-and old stored event payloads are deleted in bounded batches, and each organisation keeps at most
-RETENTION_MAX_PER_ORGANISATION notifications. Never trimmed: stream checkpoints and gaps, and the
-latest company profiles (the baseline for diffs and deadlines).
+"""Nightly retention: old notifications (with their read state and deliveries), old deliveries,
+old stored event payloads and emailed links past their life are deleted in bounded batches, and
+each organisation keeps at most RETENTION_MAX_PER_ORGANISATION notifications. Never trimmed:
+stream checkpoints and gaps, and the latest company profiles (the baseline for diffs and
+deadlines).
 
 Batches of RETENTION_BATCH rows, each its own short transaction, so the listener and the workers
 are never held up by one long delete. Idempotent: running it twice deletes nothing more.
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.models import Delivery, Notification, Organisation, UserNotification
+from notifications.models import Delivery, EmailConfirmation, Notification, Organisation, UserNotification
 from streams.models import Event
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,9 @@ def trim(now: datetime | None = None) -> Trimmed:
     # Events fanned out long ago: their notifications carry their own texts (event becomes NULL).
     old_events = Event.objects.filter(received_at__lt=cutoff).filter(~Q(fanned_out_at=None))
     result.events = _in_batches(old_events, result)
+    # Emailed links past their life: a sign-up's holds a password's hash, kept no longer than it
+    # can be used (a day's grace, so the page can still say "expired" rather than "not valid").
+    EmailConfirmation.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
     if result.notifications or result.deliveries or result.events:
         log.info(
             "retention: deleted %d notifications (%d read states), %d deliveries, %d events in %d batches",

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from notifications.fan_out import fan_out_events
-from notifications.models import Delivery, Notification, UserNotification
+from notifications.models import Delivery, EmailConfirmation, Notification, UserNotification
 from notifications.retention import trim
 from streams.models import Company, Event, StreamGap, StreamState
 from tests.notifykit import stored_filing, stored_officer_change
@@ -86,3 +86,22 @@ def test_old_digest_deliveries_are_trimmed_too(alice):
     age(Delivery.objects.exclude(id=recent.id), 100)
     assert trim().deliveries == 1
     assert list(Delivery.objects.values_list("id", flat=True)) == [recent.id]
+
+
+def test_emailed_links_a_day_past_their_life_are_deleted_with_the_password_hash_they_hold():
+    now = timezone.now()
+    old = EmailConfirmation.objects.create(
+        purpose="signup",
+        token_hash="a" * 64,
+        email="x@example.com",
+        payload={"password": "pbkdf2$..."},
+        expires_at=now - timedelta(days=2),
+    )
+    fresh = EmailConfirmation.objects.create(
+        purpose="signup", token_hash="b" * 64, email="y@example.com", expires_at=now - timedelta(hours=1)
+    )
+
+    trim()
+
+    assert list(EmailConfirmation.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert old.pk != fresh.pk

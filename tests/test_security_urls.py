@@ -23,7 +23,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
 from notifications.fan_out import fan_out_events
-from notifications.models import ClientList, Membership, UserNotification, UserPreferences
+from notifications.models import ClientList, Invitation, Membership, UserNotification, UserPreferences
+from notifications.practices.people import invite
 from tests.notifykit import stored_officer_change
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,25 @@ SCOPED = "staff + practice admin; rows, choices and autocomplete of their practi
 OPERATOR = "superusers only, 403 for everyone else (test_security_admin)"
 DJANGO_PERMS = "Django model permissions, which practice admins do not have (test_security_admin)"
 DEV_MAILBOX = "login; superusers only and only with DEBUG or DEV_MAILBOX on, else 404 (test_dev_mailbox)"
+PRACTICE_ADMIN = (
+    "login; the organisation must be one the user administers: another practice's 404, a member's 403; "
+    "membership and invitation ids must be that practice's own, else 404 (test_people)"
+)
+PUBLIC_FORM = "public form, CSRF; rate-limited per address and per client address (test_password_reset)"
+PUBLIC_PAGE = "public, static words, GET only"
+RESET_LINK = "Django's one-use token bound to the password, expiring; then CSRF (test_password_reset)"
+EMAIL_LINK = (
+    "a random token (only its hash stored) of the link's own purpose, single-use, expiring; the change "
+    "is a POST with CSRF (test_account_page, test_signup)"
+)
+SIGNUP_FORM = (
+    "public form, CSRF, 404 unless SIGNUP=open; rate-limited per address and client address (test_signup)"
+)
+SIGNUP_PAGE = "public, static words, GET only, 404 unless SIGNUP=open (test_signup)"
+INVITATION = (
+    "a random token (only its hash stored), single-use, expiring, revocable; taken only by the invited "
+    "address's own account or a new one for it (test_people)"
+)
 
 SITE = {
     "healthz": PROBE,
@@ -68,6 +88,24 @@ SITE = {
     "dev_mailbox": DEV_MAILBOX,
     "dev_mailbox_message": DEV_MAILBOX,
     "dev_mailbox_raw": DEV_MAILBOX,
+    "people": PRACTICE_ADMIN,
+    "people_invite": PRACTICE_ADMIN,
+    "people_history": PRACTICE_ADMIN,
+    "people_role": PRACTICE_ADMIN,
+    "people_remove": PRACTICE_ADMIN,
+    "invitation_resend": PRACTICE_ADMIN,
+    "invitation_revoke": PRACTICE_ADMIN,
+    "invitation": INVITATION,
+    "account": OWN,
+    "email_change_confirm": EMAIL_LINK,
+    "password_reset": PUBLIC_FORM,
+    "admin_password_reset": PUBLIC_FORM,
+    "password_reset_done": PUBLIC_PAGE,
+    "password_reset_complete": PUBLIC_PAGE,
+    "password_reset_confirm": RESET_LINK,
+    "signup": SIGNUP_FORM,
+    "signup_sent": SIGNUP_PAGE,
+    "signup_confirm": EMAIL_LINK,
 }
 ADMIN_SITE_VIEWS = {
     "admin:index": ADMIN_SITE,
@@ -195,6 +233,7 @@ def fill(**values) -> dict[str, object]:
     """Values for every URL parameter the project has; the caller names the ids that matter."""
     return {
         "token": "notatoken",  # \w only: django-rq's stats URL takes one too
+        "uidb64": "notauid",
         "object_id": 1,
         "pk": 1,
         "id": 1,
@@ -238,8 +277,17 @@ def test_every_url_naming_an_organisation_or_notification_is_a_member_url():
         if route.is_admin:
             continue  # the admin takes object ids: test_security_admin walks those
         takes_ids = {"organisation_id", "notification_id"} & set(route.kwargs)
-        assert bool(takes_ids) == (protection_of(route) == MEMBER), route.key
-        assert set(route.kwargs) <= {"organisation_id", "notification_id", "token", "name"}, (
+        assert bool(takes_ids) == (protection_of(route) in (MEMBER, PRACTICE_ADMIN)), route.key
+        known = {
+            "organisation_id",
+            "notification_id",
+            "membership_id",
+            "invitation_id",
+            "token",
+            "uidb64",
+            "name",
+        }
+        assert set(route.kwargs) <= known, (
             f"{route.key} takes a new kind of id: add another practice's value to the isolation walk"
         )
 
@@ -258,6 +306,13 @@ ANONYMOUS_ALLOWED = {
     LOGIN: {"GET": {200}, "POST": {200}},  # the form again, with its errors
     LOGOUT: {"GET": {302, 405}, "POST": {302}},
     SITE_LOGOUT: {"GET": {200}, "POST": {200}},
+    INVITATION: {"GET": {404}, "POST": {404}},  # not a token we made
+    EMAIL_LINK: {"GET": {404}, "POST": {404}},
+    PUBLIC_FORM: {"GET": {200}, "POST": {200}},  # the form again, with its errors
+    PUBLIC_PAGE: {"GET": {200}, "POST": {405}},
+    RESET_LINK: {"GET": {200}, "POST": {200}},  # "this link does not work"
+    SIGNUP_FORM: {"GET": {200}, "POST": {200}},
+    SIGNUP_PAGE: {"GET": {200}, "POST": {405}},
     HOME: {"GET": {302}, "POST": {302}},
     UNSUBSCRIBE: {"GET": {400}, "POST": {400}},  # not a token we signed
     # No basic auth: refused. 500 from a provider this site is not set up for (no signing key, or its
@@ -269,7 +324,9 @@ ANONYMOUS_ALLOWED = {
 def test_an_anonymous_visitor_is_sent_to_log_in_everywhere_but_the_allow_list(ashford_list, settings):
     settings.METRICS_TOKEN = "scrape-secret"  # as production should run it
     client = Client(raise_request_exception=False)
-    values = fill(organisation_id=ashford_list.organisation_id, notification_id=1)
+    values = fill(
+        organisation_id=ashford_list.organisation_id, notification_id=1, membership_id=1, invitation_id=1
+    )
     for route in routes():
         url = example_url(route, values)
         protection = protection_of(route)
@@ -293,6 +350,12 @@ def two_practices(ashford_list, carol, baxter_list, bob):
     return UserNotification.objects.get(user=bob)
 
 
+def baxters_ids(bob, baxter) -> dict:
+    """Baxter's membership and invitation ids, for walking URLs that take them."""
+    invitation = invite(baxter, "zed@example.com", "member", bob)
+    return {"membership_id": Membership.objects.get(user=bob).pk, "invitation_id": invitation.pk}
+
+
 BAXTER_SECRETS = ("Baxter", "BAX-SECRET", "Byrne Engineering", "NI654321")
 
 
@@ -300,16 +363,21 @@ def test_a_member_gets_404_from_every_url_naming_another_practice_and_changes_no
     client, two_practices, carol, baxter
 ):
     bobs = two_practices
+    theirs = baxters_ids(Membership.objects.get(organisation=baxter).user, baxter)
     client.force_login(carol)
     for route in routes():
-        if protection_of(route) != MEMBER:
+        if protection_of(route) not in (MEMBER, PRACTICE_ADMIN):
             continue
-        url = example_url(route, fill(organisation_id=baxter.id, notification_id=bobs.notification_id))
+        url = example_url(
+            route, fill(organisation_id=baxter.id, notification_id=bobs.notification_id, **theirs)
+        )
         statuses = {client.get(url).status_code, client.post(url).status_code}
         # The method the view does not take is 405; the one it takes is 404, as for no practice.
         assert statuses in ({404}, {404, 405}), (url, statuses)
     bobs.refresh_from_db()
     assert bobs.read_at is None
+    assert Membership.objects.filter(organisation=baxter).count() == 1
+    assert Invitation.objects.get(pk=theirs["invitation_id"]).state == "pending"
 
 
 def test_another_practices_ids_inside_a_members_own_urls_reach_nothing(
@@ -355,6 +423,8 @@ def test_every_post_without_the_csrf_token_is_refused_except_the_two_exemptions(
         object_id=ashford_list.pk,
         pk=ashford_list.pk,
         id=operator.pk,
+        membership_id=Membership.objects.get(user=carol).pk,
+        invitation_id=invite(ashford, "zed@example.com", "member", operator).pk,
     )
     checked = 0
     for route in routes():
@@ -380,6 +450,17 @@ POST_FORMS = {
     "notifications/unsubscribe_confirm.html": "unsubscribe (exempt: the signed token in its URL)",
     "admin/notifications/clientlist/import.html": "admin:notifications_clientlist_import (upload)",
     "admin/notifications/clientlist/import_preview.html": "admin:notifications_clientlist_import (confirm)",
+    "notifications/people.html": (
+        "people_invite, people_role, people_remove, invitation_resend, invitation_revoke"
+    ),
+    "notifications/invitation_join.html": "invitation",
+    "notifications/invitation_new_account.html": "invitation",
+    "notifications/account.html": "account (name, email, password)",
+    "notifications/account_email_confirm.html": "email_change_confirm",
+    "registration/password_reset_form.html": "password_reset, admin_password_reset",
+    "registration/password_reset_confirm.html": "password_reset_confirm",
+    "registration/signup.html": "signup",
+    "registration/signup_confirm.html": "signup_confirm",
 }
 
 
