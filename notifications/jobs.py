@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from notifications import queueing
 from notifications.deadlines.reminders import send_deadline_reminders as _send_deadline_reminders
 from notifications.delivery.digests import queue_due_digests
 from notifications.delivery.sending import deliver as _deliver
 from notifications.fan_out import fan_out_events
+from notifications.models import Membership
+from notifications.practices import people
 from notifications.reconcile import reconcile as _reconcile
 from notifications.retention import trim
 from streams.backfill import backfill_companies
@@ -70,6 +72,23 @@ def check_gaps() -> int:
     elif outcome.more:
         queueing.enqueue_gap_check()
     return outcome.checked
+
+
+def copy_history(organisation_id: int, user_id: int, since: str, before_id: int) -> int:
+    """A chunk of a new member's last 30 days; queues the next chunk until none is left. Nothing
+    for someone who has left the practice meanwhile."""
+    if not Membership.objects.filter(organisation_id=organisation_id, user_id=user_id).exists():
+        return 0
+    made, oldest = people.copy_history(
+        organisation_id,
+        user_id,
+        datetime.fromisoformat(since),
+        before_id=before_id,
+        limit=people.HISTORY_CHUNK,
+    )
+    if made == people.HISTORY_CHUNK:
+        queueing.enqueue_history(organisation_id, user_id, since, oldest)
+    return made
 
 
 def reconcile() -> None:

@@ -26,6 +26,7 @@ FAN_OUT = "notifications.jobs.fan_out"
 DELIVER = "notifications.jobs.deliver"
 BACKFILL = "notifications.jobs.backfill"
 CHECK_GAPS = "notifications.jobs.check_gaps"
+COPY_HISTORY = "notifications.jobs.copy_history"
 FAN_OUT_CHUNK = 500  # event ids per job: one job per batch, never one per event
 DELIVERY_CHUNK = 100  # deliveries per job: never one job per email
 BACKFILL_CHUNK = 50  # companies per backfill job (three CH requests each): 2,000 companies, 40 jobs
@@ -88,3 +89,8 @@ def enqueue_gap_check_in(wait: timedelta) -> None:
     job = django_rq.get_scheduler(QUEUE).enqueue_in(wait, CHECK_GAPS)
     job.retries_left, job.retry_intervals = RETRY.max, RETRY.intervals
     job.save()
+
+
+def enqueue_history(organisation_id: int, user_id: int, since: str, before_id: int) -> None:
+    """The rest of a new member's last 30 days, older than `before_id` (people.give_recent_history)."""
+    queue().enqueue(COPY_HISTORY, organisation_id, user_id, since, before_id, retry=RETRY)

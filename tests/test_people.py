@@ -319,3 +319,29 @@ def test_someone_who_joined_by_invitation_logs_in_with_their_address_in_any_case
     response = Client().post(reverse("login"), {"username": " Dana@Example.COM ", "password": STRONG})
 
     assert response.status_code == 302 and response.url == reverse("feed_home")
+
+
+def test_a_big_practices_history_comes_first_pages_at_once_and_the_rest_by_jobs(
+    alice, ashford, monkeypatch, redis_client, django_capture_on_commit_callbacks
+):
+    from tests.notifykit import run_jobs
+
+    monkeypatch.setattr(people, "HISTORY_AT_ONCE", 2)
+    monkeypatch.setattr(people, "HISTORY_CHUNK", 2)
+    recent = [notification(ashford, 20 - day, f"Item {day}") for day in range(5)]
+    notification(ashford, 45, "Too old")
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(logged_in(alice), ashford, "dana@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(
+            link_in(mail.outbox[0]), {"first_name": "Dana", "password1": STRONG, "password2": STRONG}
+        )
+    dana = get_user_model().objects.get(email="dana@example.com")
+
+    now = set(UserNotification.objects.filter(user=dana).values_list("notification_id", flat=True))
+    assert now == {recent[4].pk, recent[3].pk}  # the newest, there when the feed first opens
+    run_jobs()  # two more chunks: two rows, then the last one
+    later = set(
+        UserNotification.objects.filter(user=dana, read_at=None).values_list("notification_id", flat=True)
+    )
+    assert later == {n.pk for n in recent}

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications import queueing
 from notifications.feed.live import close_member_sockets
 from notifications.models import (
     EmailSuppression,
@@ -37,6 +38,8 @@ from notifications.practices.tokens import new_token, token_hash
 log = logging.getLogger(__name__)
 
 HISTORY_DAYS = 30  # what a new member finds in the feed on joining
+HISTORY_AT_ONCE = 500  # of those, copied in the join itself: their first twenty pages
+HISTORY_CHUNK = 5000  # and the rest, per job
 
 
 class PeopleError(Exception):
@@ -202,19 +205,42 @@ def account_for(email: str):
 
 
 def give_recent_history(organisation: Organisation, user, days: int = HISTORY_DAYS) -> int:
-    """The practice's notifications of the last `days`, unread for a member who just joined: one
-    INSERT ... SELECT inside the database, however many there are (BENCHMARKS.md)."""
+    """The practice's notifications of the last `days`, unread for a member who just joined. The
+    newest HISTORY_AT_ONCE (the first pages of their feed) now, in the join's transaction; the
+    rest by a job after it commits, in chunks, so a join into a practice with 100,000 recent
+    notifications is as quick as one with a hundred (BENCHMARKS.md). How many were made now."""
     since = timezone.now() - timedelta(days=days)
+    made, oldest = copy_history(organisation.pk, user.pk, since, before_id=None, limit=HISTORY_AT_ONCE)
+    if made == HISTORY_AT_ONCE:
+        queueing.after_commit(queueing.enqueue_history, organisation.pk, user.pk, since.isoformat(), oldest)
+    return made
+
+
+def copy_history(organisation_id: int, user_id: int, since, *, before_id: int | None, limit: int):
+    """(rows made, the lowest notification id looked at) for up to `limit` of the practice's
+    notifications made since `since` and older than `before_id`, newest first: one INSERT ...
+    SELECT inside the database. Idempotent: rows the member has already are skipped."""
     reads, notes = UserNotification._meta.db_table, Notification._meta.db_table
+    below = "AND id < %s " if before_id is not None else ""
+    params = [organisation_id, since, *([before_id] if before_id is not None else []), limit]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {reads} (notification_id, user_id, organisation_id, read_at) "  # noqa: S608 - table names from the models
-            f"SELECT id, %s, organisation_id, NULL FROM {notes} "
-            "WHERE organisation_id = %s AND created_at >= %s "
-            "ON CONFLICT (notification_id, user_id) DO NOTHING",
-            [user.pk, organisation.pk, since],
+            f"SELECT min(id), count(*) FROM (SELECT id FROM {notes} "  # noqa: S608 - the models' table names
+            f"WHERE organisation_id = %s AND created_at >= %s {below}ORDER BY id DESC LIMIT %s) AS chunk",
+            params,
         )
-        return cursor.rowcount
+        oldest, found = cursor.fetchone()
+        if not found:
+            return 0, None
+        cursor.execute(
+            f"INSERT INTO {reads} (notification_id, user_id, organisation_id, read_at) "  # noqa: S608
+            f"SELECT id, %s, organisation_id, NULL FROM {notes} "
+            "WHERE organisation_id = %s AND id >= %s AND created_at >= %s "
+            + ("AND id < %s " if before_id is not None else "")
+            + "ON CONFLICT (notification_id, user_id) DO NOTHING",
+            [user_id, organisation_id, oldest, since, *([before_id] if before_id is not None else [])],
+        )
+    return found, oldest
 
 
 # --- members ----------------------------------------------------------------------------------
