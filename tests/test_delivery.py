@@ -57,7 +57,8 @@ def test_the_email_has_text_and_html_a_one_click_unsubscribe_and_escapes_ch_text
     assert user_id_for(link.rstrip("/").rsplit("/", 1)[1]) == alice.id
     html = message.alternatives[0][0]
     assert "<script>" not in html and "&lt;script&gt;" in html
-    feed_link = f"https://watch.example.test/feed/{urgent_delivery.notification.organisation_id}/#n"
+    n = urgent_delivery.notification
+    feed_link = f"https://watch.example.test/feed/{n.organisation_id}/n/{n.id}/"  # the item's own page
     assert feed_link in html and feed_link in message.body
     assert "ASH-001" in message.body and "find-and-update.company-information.service.gov.uk" in html
 

@@ -94,7 +94,7 @@ def test_reading_one_and_all_is_per_user_and_the_unread_count_is_exact(client, n
     assert answer.json() == {"unread": 0}
     client.force_login(alice)
     assert client.get(url).context["unread"] == 2  # alice has read nothing
-    client.post(reverse("feed_read_all", args=[ashford.id]))
+    client.post(reverse("feed_read_all", args=[ashford.id]), {"upto": client.get(url).context["upto"]})
     assert client.get(url).context["unread"] == 0
 
 

@@ -107,3 +107,21 @@ async def test_a_removed_members_open_socket_is_closed_at_once(ashford_list, ali
     closed = await socket.receive_output(timeout=5)
 
     assert closed == {"type": "websocket.close", "code": 4403}
+
+
+async def test_marking_done_pushes_the_changed_id_to_every_open_feed_of_the_practice(
+    ashford_list, alice, carol, redis_client
+):
+    from notifications.feed.work import mark_done
+    from notifications.models import Notification
+
+    socket, connected, _ = await open_socket(ashford_list.organisation_id, carol)
+    assert connected
+    pushed = await fan_out_officer_change("09876543")
+    await socket.receive_json_from(timeout=5)  # the "new" push
+    [notification_id] = pushed[ashford_list.organisation_id]
+
+    await sync_to_async(lambda: mark_done(Notification.objects.get(pk=notification_id), alice))()
+
+    assert await socket.receive_json_from(timeout=5) == {"type": "changed", "ids": [notification_id]}
+    await socket.disconnect()

@@ -81,6 +81,12 @@ SITE = {
     "feed_api": MEMBER,
     "feed_read_all": MEMBER,
     "feed_read": MEMBER,
+    "feed_item": MEMBER,
+    "feed_done": MEMBER,
+    "feed_reopen": MEMBER,
+    "feed_assign": MEMBER,
+    "feed_note": MEMBER,
+    "feed_unread": MEMBER,
     "deadlines": MEMBER,
     "preferences": OWN,
     "resume_email": OWN,
@@ -445,7 +451,8 @@ def test_every_post_without_the_csrf_token_is_refused_except_the_two_exemptions(
 # every URL they post to.
 POST_FORMS = {
     "registration/login.html": "login",
-    "notifications/feed.html": "feed_read_all, feed_read",
+    "notifications/feed.html": "feed_read_all, feed_read, feed_done",
+    "notifications/item.html": "feed_done, feed_reopen, feed_assign, feed_note",
     "notifications/preferences.html": "resume_email, preferences",
     "notifications/unsubscribe_confirm.html": "unsubscribe (exempt: the signed token in its URL)",
     "admin/notifications/clientlist/import.html": "admin:notifications_clientlist_import (upload)",
@@ -484,7 +491,11 @@ def test_the_feeds_script_marks_read_with_the_token_from_the_page(two_practices,
     client.get(reverse("feed", args=[ashford.id]))
     url = reverse("feed_read_all", args=[ashford.id])
     assert client.post(url, HTTP_ACCEPT="application/json").status_code == 403
+    upto = client.get(reverse("feed", args=[ashford.id])).context["upto"]
     answer = client.post(
-        url, HTTP_ACCEPT="application/json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value
+        url,
+        {"upto": upto},
+        HTTP_ACCEPT="application/json",
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
     )
     assert answer.json() == {"unread": 0}

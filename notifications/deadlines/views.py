@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from notifications.deadlines import page as deadlines
 from notifications.deadlines.profiles import local_today
 from notifications.feed import queries as feed
-from notifications.feed.views import _organisation
+from notifications.feed.views import organisation_of as _organisation
 
 
 @login_required

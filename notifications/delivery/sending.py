@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from notifications.delivery import messages
 from notifications.delivery.transports import TRANSPORTS, PermanentDeliveryError, TransientDeliveryError
+from notifications.feed.work import done_before_sending
 from notifications.models import Delivery, EmailSuppression
 from notifications.queueing import DELIVERY_RETRY_INTERVALS
 
@@ -58,6 +59,15 @@ def deliver_one(delivery_id: int) -> str:
     if not claimed:
         return "skipped"
     delivery = Delivery.objects.select_related("user", "notification").get(id=delivery_id)
+    done = done_before_sending(delivery.notification_id)
+    if done is not None:  # a colleague dealt with it before this email left: it would only be noise
+        when = timezone.localtime(done.done_at).strftime("%d %b %Y %H:%M")
+        return _finish(
+            delivery,
+            Status.SKIPPED,
+            f"marked done by {done.done_by_name or 'a colleague'} at {when}",
+            "skipped",
+        )
     address = delivery.user.email
     if not address:
         return _finish(delivery, Status.FAILED, "the user has no email address", "failed")

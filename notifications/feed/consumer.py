@@ -62,5 +62,8 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
     async def notifications_new(self, message):
         await self.send_json({"type": "new", "ids": message.get("ids", [])})
 
+    async def notifications_changed(self, message):
+        await self.send_json({"type": "changed", "ids": message.get("ids", [])})
+
     async def member_removed(self, message):
         await self.close(code=NOT_A_MEMBER)

@@ -49,9 +49,21 @@ def push_new(by_organisation: dict[int, list[int]]) -> None:
         log.warning("live push to %d organisations failed: %s", len(by_organisation), exc)
 
 
-async def _send_all(layer, by_organisation: dict[int, list[int]]) -> None:
+def push_changed(by_organisation: dict[int, list[int]]) -> None:
+    """Tell each organisation's browsers which notifications changed state (done, assigned, a
+    note): ids only, as for new ones."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(_send_all)(layer, by_organisation, "notifications.changed")
+    except Exception as exc:
+        log.warning("live push of changes to %d organisations failed: %s", len(by_organisation), exc)
+
+
+async def _send_all(layer, by_organisation: dict[int, list[int]], kind: str = "notifications.new") -> None:
     for organisation_id, ids in by_organisation.items():
-        await layer.group_send(group_name(organisation_id), {"type": "notifications.new", "ids": sorted(ids)})
+        await layer.group_send(group_name(organisation_id), {"type": kind, "ids": sorted(ids)})
 
 
 # Connected feed pages, for the metrics: a key per socket that expires if its process dies

@@ -9,25 +9,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from notifications.content.categories import Category, Severity
-from notifications.models import ClientList, Membership, Organisation, UserNotification
+from notifications.models import ClientList, ClientListEntry, Membership, Organisation, UserNotification
+from streams.models import Company
 
 PAGE_SIZE = 25
 API_LIMIT = 200
 
 
 def feed_url(notification_id: int | None = None, organisation_id: int | None = None) -> str:
-    """The feed's absolute address (for emails): the notification's organisation, at the item."""
-
-    url = settings.SITE_URL + (
+    """An absolute address for emails: the notification's own page, or the feed."""
+    if notification_id and organisation_id:
+        return settings.SITE_URL + reverse("feed_item", args=[organisation_id, notification_id])
+    return settings.SITE_URL + (
         reverse("feed", args=[organisation_id]) if organisation_id else reverse("feed_home")
     )
-    return f"{url}#n{notification_id}" if notification_id else url
 
 
 def organisations_for(user) -> list[Organisation]:
@@ -43,13 +45,24 @@ def is_member(user, organisation_id: int) -> bool:
     )
 
 
+# What the feed shows of the practice's work: open by default (what still needs someone).
+SHOW = {
+    "open": "Open",
+    "mine": "Assigned to me",
+    "unassigned": "Open, unassigned",
+    "done": "Done",
+    "all": "Everything",
+}
+
+
 @dataclass(frozen=True)
 class Filters:
     category: str = ""
     severity: str = ""
     client_list: int | None = None
-    company: str = ""
+    company: str = ""  # a search: client reference, company name (current or earlier), number, title
     unread: bool = False
+    show: str = "open"
 
     @classmethod
     def from_query(cls, query) -> Filters:
@@ -59,12 +72,14 @@ class Filters:
             client_list = int(query.get("list") or 0) or None
         except ValueError:
             client_list = None
+        show = query.get("show", "open")
         return cls(
             category=category if category in Category.values else "",
             severity=severity if severity in Severity.values else "",
             client_list=client_list,
-            company=query.get("company", "").strip()[:100],
+            company=(query.get("q") or query.get("company", "")).strip()[:100],
             unread=query.get("unread") in ("1", "on", "true"),
+            show=show if show in SHOW else "open",
         )
 
     def as_query(self) -> dict[str, str]:
@@ -72,8 +87,9 @@ class Filters:
             "category": self.category,
             "severity": self.severity,
             "list": str(self.client_list or ""),
-            "company": self.company,
+            "q": self.company,
             "unread": "1" if self.unread else "",
+            "show": self.show if self.show != "open" else "",
         }
         return {k: v for k, v in values.items() if v}
 
@@ -81,7 +97,7 @@ class Filters:
 def items(user, organisation_id: int, filters: Filters = Filters()) -> QuerySet[UserNotification]:
     """The member's notifications in one organisation, newest first."""
     rows = UserNotification.objects.filter(user=user, organisation_id=organisation_id).select_related(
-        "notification"
+        "notification", "notification__work", "notification__work__assignee"
     )
     if filters.category:
         rows = rows.filter(notification__category=filters.category)
@@ -93,13 +109,41 @@ def items(user, organisation_id: int, filters: Filters = Filters()) -> QuerySet[
             notification__company__entries__client_list__organisation_id=organisation_id,
         )
     if filters.company:
-        number = filters.company.upper().replace(" ", "")
-        rows = rows.filter(
-            Q(notification__company=number) | Q(notification__company_name__icontains=filters.company)
-        )
+        rows = rows.filter(_search(organisation_id, filters.company))
     if filters.unread:
         rows = rows.filter(read_at=None)
+    if filters.show == "open":
+        rows = rows.filter(Q(notification__work__isnull=True) | Q(notification__work__done_at=None))
+    elif filters.show == "done":
+        rows = rows.filter(notification__work__done_at__isnull=False)
+    elif filters.show == "mine":
+        rows = rows.filter(notification__work__assignee=user, notification__work__done_at=None)
+    elif filters.show == "unassigned":
+        rows = rows.filter(
+            Q(notification__work__isnull=True)
+            | Q(notification__work__assignee=None, notification__work__done_at=None)
+        )
     return rows.order_by("-notification_id")
+
+
+def _search(organisation_id: int, text: str) -> Q:
+    """What accountants search by: their own client reference, the company's name (now or before),
+    its number, or words of the title."""
+    number = text.upper().replace(" ", "")
+    referenced = ClientListEntry.objects.filter(
+        client_list__organisation_id=organisation_id, client_reference__icontains=text
+    ).values("company_id")
+    renamed = Company.objects.filter(
+        entries__client_list__organisation_id=organisation_id,
+        profile__previous_company_names__icontains=text,
+    ).values("company_number")
+    return (
+        Q(notification__company=number)
+        | Q(notification__company_name__icontains=text)
+        | Q(notification__title__icontains=text)
+        | Q(notification__company__in=referenced)
+        | Q(notification__company__in=renamed)
+    )
 
 
 def client_lists(organisation_id: int) -> list[ClientList]:
@@ -115,6 +159,20 @@ def mark_read(user, organisation_id: int, notification_ids=None) -> int:
     if notification_ids is not None:
         rows = rows.filter(notification_id__in=notification_ids)
     return rows.update(read_at=timezone.now())
+
+
+def mark_all_read(user, organisation_id: int, filters: Filters, upto: int) -> int:
+    """What the page showed: the rows matching its filters, none newer than the newest it had."""
+    ids = items(user, organisation_id, filters).filter(read_at=None, notification_id__lte=upto)
+    rows = UserNotification.objects.filter(pk__in=ids.order_by().values("pk"))
+    return rows.update(read_at=timezone.now())
+
+
+def mark_unread(user, organisation_id: int, notification_id: int) -> int:
+    rows = UserNotification.objects.filter(
+        user=user, organisation_id=organisation_id, notification_id=notification_id
+    )
+    return rows.update(read_at=None)
 
 
 def as_json(row: UserNotification) -> dict:
@@ -136,4 +194,25 @@ def as_json(row: UserNotification) -> dict:
         "late_by": n.reached_us_late_by,
         "links": [link for link in n.links if str(link.get("url", "")).startswith("https://")],
         "read": row.read_at is not None,
+        **work_json(n),
+        "url": reverse("feed_item", args=[n.organisation_id, n.id]),
     }
+
+
+def work_json(n) -> dict:
+    """The practice's state of the item, for the page's script."""
+    work = getattr(n, "work", None) if _has_work(n) else None
+    assignee = work.assignee if work is not None else None
+    return {
+        "done": bool(work and work.done_at),
+        "done_by": work.done_by_name if work and work.done_at else "",
+        "assignee": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+        "assignee_id": assignee.pk if assignee else None,
+    }
+
+
+def _has_work(n) -> bool:
+    try:
+        return n.work is not None
+    except ObjectDoesNotExist:
+        return False

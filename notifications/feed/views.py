@@ -18,7 +18,7 @@ from notifications.feed.coverage import coverage_notices
 SESSION_KEY = "feed_organisation_id"
 
 
-def _organisation(request: HttpRequest, organisation_id: int, organisations=None):
+def organisation_of(request: HttpRequest, organisation_id: int, organisations=None):
     """The organisation, if the user is a member; 404 otherwise (not even "it exists")."""
     for organisation in organisations if organisations is not None else feed.organisations_for(request.user):
         if organisation.id == organisation_id:
@@ -41,7 +41,7 @@ def feed_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def feed_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisations = feed.organisations_for(request.user)
-    organisation = _organisation(request, organisation_id, organisations)
+    organisation = organisation_of(request, organisation_id, organisations)
     request.session[SESSION_KEY] = organisation.id
     filters = feed.Filters.from_query(request.GET)
     page = Paginator(feed.items(request.user, organisation.id, filters), feed.PAGE_SIZE).get_page(
@@ -49,6 +49,11 @@ def feed_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
     )
     query = filters.as_query()
     newest = page.object_list[0].notification_id if page.number == 1 and page.object_list else 0
+    # "Mark all read" marks what this view holds now, never what arrives after it was loaded.
+    upto = (
+        feed.items(request.user, organisation.id, filters).values_list("notification_id", flat=True).first()
+        or 0
+    )
     return render(
         request,
         "notifications/feed.html",
@@ -65,6 +70,8 @@ def feed_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
             "unread": feed.unread_count(request.user, organisation.id),
             "live": page.number == 1,  # new items arrive at the top of the first page only
             "newest_id": newest,
+            "upto": upto,
+            "shows": feed.SHOW.items(),
             "api_url": reverse("feed_api", args=[organisation.id])
             + ("?" + urlencode(query) if query else ""),
             "ws_path": f"/ws/feed/{organisation.id}/",
@@ -76,18 +83,25 @@ def feed_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
 @require_GET
 def feed_api(request: HttpRequest, organisation_id: int) -> JsonResponse:
     """Everything after `after` (oldest first, at most API_LIMIT): the page's catch-up after a
-    reconnect and its way to fetch what a push announced."""
-    organisation = _organisation(request, organisation_id)
+    reconnect and its way to fetch what a push announced; or, with `ids`, those items as they are
+    now (a push said their state changed)."""
+    organisation = organisation_of(request, organisation_id)
     try:
         after = max(0, int(request.GET.get("after") or 0))
     except ValueError:
         after = 0
     filters = feed.Filters.from_query(request.GET)
-    rows = (
-        feed.items(request.user, organisation.id, filters)
-        .filter(notification_id__gt=after)
-        .order_by("notification_id")[: feed.API_LIMIT]
-    )
+    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][: feed.API_LIMIT]
+    if ids:  # items whose state changed (a push named them): as they are now, whatever the filter
+        rows = feed.items(request.user, organisation.id, feed.Filters(show="all")).filter(
+            notification_id__in=ids
+        )
+    else:
+        rows = (
+            feed.items(request.user, organisation.id, filters)
+            .filter(notification_id__gt=after)
+            .order_by("notification_id")[: feed.API_LIMIT]
+        )
     return JsonResponse(
         {
             "items": [feed.as_json(row) for row in rows],
@@ -110,7 +124,7 @@ def _back(request: HttpRequest, organisation_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_read(request: HttpRequest, organisation_id: int, notification_id: int) -> HttpResponse:
-    organisation = _organisation(request, organisation_id)
+    organisation = organisation_of(request, organisation_id)
     feed.mark_read(request.user, organisation.id, [notification_id])
     return _back(request, organisation.id)
 
@@ -118,6 +132,13 @@ def mark_read(request: HttpRequest, organisation_id: int, notification_id: int) 
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    organisation = _organisation(request, organisation_id)
-    feed.mark_read(request.user, organisation.id)
+    """Only what the page held: its filters (sent back with the form) and nothing newer than the
+    newest it showed (`upto`); back to the same filtered view."""
+    organisation = organisation_of(request, organisation_id)
+    filters = feed.Filters.from_query(request.POST)
+    try:
+        upto = max(0, int(request.POST.get("upto") or 0))
+    except ValueError:
+        upto = 0
+    feed.mark_all_read(request.user, organisation.id, filters, upto)
     return _back(request, organisation.id)

@@ -8,6 +8,7 @@ from notifications.models.operations import OperationsOverview
 from notifications.models.organisations import Membership, Organisation
 from notifications.models.people import EmailConfirmation, Invitation, PeopleEvent, UserSession
 from notifications.models.preferences import EmailSuppression, UserPreferences
+from notifications.models.work import NotificationChange, NotificationNote, NotificationWork
 
 __all__ = [
     "ClientList",
@@ -19,6 +20,9 @@ __all__ = [
     "Invitation",
     "Membership",
     "Notification",
+    "NotificationChange",
+    "NotificationNote",
+    "NotificationWork",
     "OperationsOverview",
     "Organisation",
     "PeopleEvent",

@@ -25,6 +25,7 @@ class Delivery(models.Model):
         BOUNCED = "bounced", "Bounced"
         COMPLAINED = "complained", "Marked as spam"
         SUPPRESSED = "suppressed", "Not sent: address blocked"
+        SKIPPED = "skipped", "Not sent: dealt with already"
 
     notification = models.ForeignKey(
         Notification, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"

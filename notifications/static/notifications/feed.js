@@ -1,7 +1,10 @@
 // The live feed: a WebSocket announces new notifications (ids only); the page fetches everything
 // after the newest it shows, so a push missed while away (lid closed, network gone, server
-// restarted) is caught up on reconnect and nothing is shown twice. Every value from the server is
-// written as text, never as markup: company and filing texts come from outside.
+// restarted) is caught up on reconnect and nothing is shown twice. A colleague marking an item
+// done or assigning it is announced the same way ("changed", ids only) and the items are fetched
+// again. "Mark read" and "Done" act in place (no reload); without JavaScript they are plain forms.
+// Every value from the server is written as text, never as markup: company and filing texts come
+// from outside.
 (function () {
   "use strict";
   const list = document.getElementById("feed");
@@ -45,7 +48,11 @@
       const late = item.late_by ? "; reached us " + item.late_by + " later" : "";
       meta.append(el("span", "", "Published " + item.published_display + late));
     }
-    li.append(meta, el("h2", "", item.title));
+    const heading = el("h2");
+    const open = el("a", "", item.title);
+    open.href = item.url;
+    heading.append(open);
+    li.append(meta, heading);
     if (item.body) li.append(el("p", "body", item.body));
     const links = el("ul", "links");
     for (const link of item.links || []) {
@@ -58,33 +65,77 @@
       links.append(entry);
     }
     li.append(links);
-    if (!item.read) {
-      const button = el("button", "quiet", "Mark read");
-      button.type = "button";
-      button.addEventListener("click", function () { markRead(item.id, li, button); });
-      li.append(button);
-    }
+    const work = el("div", "work");
+    li.append(work);
+    showWork(li, item);
     return li;
   }
 
-  async function markRead(id, li, button) {
-    const url = list.dataset.readUrl.replace(/0\/$/, id + "/");
+  // The practice's state of an item and its buttons, from the API's item (render and "changed").
+  function showWork(li, item) {
+    const work = li.querySelector(".work") || li.appendChild(el("div", "work"));
+    work.replaceChildren();
+    li.classList.toggle("unread", !item.read);
+    li.classList.toggle("done", !!item.done);
+    if (item.done) work.append(el("span", "done-by", "Done by " + (item.done_by || "a colleague")));
+    if (item.assignee) work.append(el("span", "assignee", "Assigned to " + item.assignee));
+    if (!item.read) work.append(action("Mark read", list.dataset.readUrl.replace(/0\/$/, item.id + "/"), li));
+    if (!item.done) work.append(action("Done", item.url + "done/", li));
+  }
+
+  function action(label, url, li) {
+    const button = el("button", "quiet", label);
+    button.type = "button";
+    button.addEventListener("click", function () { act(url, li); });
+    return button;
+  }
+
+  async function act(url, li) {
     const response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfInput ? csrfInput.value : "", Accept: "application/json" },
     });
-    if (response.ok) {
-      setUnread((await response.json()).unread);
+    if (!response.ok) return;
+    const data = await response.json();
+    setUnread(data.unread);
+    if (data.item && data.item.title !== undefined) {
+      showWork(li, data.item);
+    } else {  // marked read: the answer is the count only
       li.classList.remove("unread");
-      button.remove();
+      for (const control of li.querySelectorAll(".work form, .work button")) {
+        if (control.textContent.trim() === "Mark read") control.remove();
+      }
     }
+  }
+
+  // The server-rendered items' forms, made to act in place.
+  for (const form of list.querySelectorAll(".item .work form")) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      act(form.action, form.closest(".item"));
+    });
+  }
+
+  async function refresh(ids) {
+    const shown = ids.filter(function (id) { return document.getElementById("n" + id); });
+    if (!shown.length) return;
+    const url = api.split("?")[0] + "?ids=" + shown.join(",");
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const data = await response.json();
+    for (const item of data.items) {
+      const li = document.getElementById("n" + item.id);
+      if (li) showWork(li, item);
+    }
+    setUnread(data.unread);
   }
 
   function notifyDesktop(item) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     const who = item.company_name || item.company_number;
-    new Notification(who + ": " + item.title, { body: item.body || "", tag: "n" + item.id });
+    const shown = new Notification(who + ": " + item.title, { body: item.body || "", tag: "n" + item.id });
+    shown.onclick = function () { window.focus(); location.href = item.url; };  // the item's own page
   }
 
   let fetching = false;
@@ -140,6 +191,7 @@
     socket.addEventListener("message", function (event) {
       const message = JSON.parse(event.data);
       if (message.type === "new") catchUp(true);
+      else if (message.type === "changed") refresh(message.ids || []);
     });
     socket.addEventListener("close", function () {
       list.dataset.connected = "0";
