@@ -15,6 +15,7 @@ urlpatterns = [
     # Each room's own pages (notifications/<room>/urls.py).
     path("", include("notifications.practices.urls")),
     path("", include("notifications.feed.urls")),
+    path("", include("notifications.clients.urls")),
     path("", include("notifications.deadlines.urls")),
     path("", include("notifications.delivery.urls")),
     path("", RedirectView.as_view(pattern_name="feed_home", permanent=False)),

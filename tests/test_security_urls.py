@@ -87,6 +87,8 @@ SITE = {
     "feed_assign": MEMBER,
     "feed_note": MEMBER,
     "feed_unread": MEMBER,
+    "feed_client": MEMBER,
+    "feed_client_csv": MEMBER,
     "deadlines": MEMBER,
     "preferences": OWN,
     "resume_email": OWN,
@@ -240,6 +242,7 @@ def fill(**values) -> dict[str, object]:
     return {
         "token": "notatoken",  # \w only: django-rq's stats URL takes one too
         "uidb64": "notauid",
+        "company_number": "NI654321",  # Baxter's client
         "object_id": 1,
         "pk": 1,
         "id": 1,
@@ -289,6 +292,7 @@ def test_every_url_naming_an_organisation_or_notification_is_a_member_url():
             "notification_id",
             "membership_id",
             "invitation_id",
+            "company_number",
             "token",
             "uidb64",
             "name",

@@ -244,7 +244,7 @@ def _read_row(
     result.rows.append(ClientRow(line, number, reference, name))
 
 
-def _guard(value: object) -> str:
+def spreadsheet_safe(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
@@ -265,4 +265,4 @@ def write_client_csv(out: io.TextIOBase, rows: Iterable[Iterable[object]]) -> No
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for row in rows:
-        writer.writerow([_guard(value) for value in row])
+        writer.writerow([spreadsheet_safe(value) for value in row])
