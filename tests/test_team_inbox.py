@@ -192,3 +192,16 @@ def test_a_member_is_not_emailed_about_an_item_a_colleague_marked_done_before_it
     delivery.refresh_from_db()
     assert outcome.skipped == [delivery.pk]
     assert delivery.status == "skipped" and delivery.last_error.startswith("marked done by carol at ")
+
+
+def test_the_item_page_links_the_filings_document_once_companies_house_has_one(ashford_list, alice):
+    event = stored_filing("09876543", links={"document_metadata": "https://document-api.example/doc/ABC"})
+    fan_out_events([event.id])
+    n = Notification.objects.get(event=event)
+
+    page = (
+        logged_in(alice).get(reverse("feed_item", args=[ashford_list.organisation_id, n.pk])).content.decode()
+    )
+
+    tid = event.data["transaction_id"]
+    assert f"/company/09876543/filing-history/{tid}/document?format=pdf&amp;download=0" in page

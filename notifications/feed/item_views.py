@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from notifications.content.describe import CH_SITE
 from notifications.feed import queries as feed
 from notifications.feed import work
 from notifications.feed.views import organisation_of
@@ -28,7 +29,7 @@ OTHER_ITEMS = 10
 def _notification(request: HttpRequest, organisation_id: int, notification_id: int):
     organisation = organisation_of(request, organisation_id)
     notification = get_object_or_404(
-        Notification.objects.select_related("company"), pk=notification_id, organisation=organisation
+        Notification.objects.select_related("company", "event"), pk=notification_id, organisation=organisation
     )
     return organisation, notification
 
@@ -62,9 +63,23 @@ def item_page(request: HttpRequest, organisation_id: int, notification_id: int) 
             "members": sorted(
                 members, key=lambda m: (m.user.get_full_name() or m.user.get_username()).lower()
             ),
-            "links": [link for link in n.links if str(link.get("url", "")).startswith("https://")],
+            "links": [link for link in n.links if str(link.get("url", "")).startswith("https://")]
+            + document_link(n),
         },
     )
+
+
+def document_link(n: Notification) -> list[dict]:
+    """The filing's document on CH, once CH has one: the stored event as it is now (a later event
+    of the same filing, when the document arrives, updates it), not as it was when we told."""
+    event = n.event if n.event_id else None
+    if event is None or event.resource_kind != "filing-history" or not isinstance(event.data, dict):
+        return []
+    links, transaction_id = event.data.get("links"), event.data.get("transaction_id")
+    if not (isinstance(links, dict) and links.get("document_metadata") and isinstance(transaction_id, str)):
+        return []
+    url = f"{CH_SITE}/company/{n.company_id}/filing-history/{transaction_id}/document?format=pdf&download=0"
+    return [{"label": "The filing's document (PDF) on Companies House", "url": url}]
 
 
 def _name(user) -> str:
