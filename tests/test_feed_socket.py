@@ -125,3 +125,20 @@ async def test_marking_done_pushes_the_changed_id_to_every_open_feed_of_the_prac
 
     assert await socket.receive_json_from(timeout=5) == {"type": "changed", "ids": [notification_id]}
     await socket.disconnect()
+
+
+async def test_another_practices_changes_never_reach_a_socket(
+    ashford_list, alice, baxter_list, bob, redis_client
+):
+    from notifications.feed.work import mark_done
+    from notifications.models import Notification
+
+    socket, connected, _ = await open_socket(baxter_list.organisation_id, bob)
+    assert connected
+    pushed = await fan_out_officer_change("09876543")  # Ashford's client
+    [notification_id] = pushed[ashford_list.organisation_id]
+
+    await sync_to_async(lambda: mark_done(Notification.objects.get(pk=notification_id), alice))()
+
+    assert await socket.receive_nothing(timeout=1)
+    await socket.disconnect()
