@@ -48,6 +48,7 @@ def test_done_in_one_browser_shows_in_a_colleagues_open_feed_without_a_reload(
         urgent = dana.locator("#feed li.item.urgent").first
         item_id = urgent.get_attribute("data-id")
         before = dana.url
+        dana.click("#feed button.more")  # open the twelve filings folded under the newest
         dana.evaluate("window.scrollTo(0, 200)")
 
         urgent.locator("button", has_text="Done").click()
