@@ -205,3 +205,12 @@ def test_the_item_page_links_the_filings_document_once_companies_house_has_one(a
 
     tid = event.data["transaction_id"]
     assert f"/company/09876543/filing-history/{tid}/document?format=pdf&amp;download=0" in page
+
+
+def test_each_item_links_to_its_clients_page_in_the_page_and_the_api(news, alice, ashford):
+    client_page = reverse("feed_client", args=[ashford.pk, "09876543"])
+    as_alice = logged_in(alice)
+
+    assert f'href="{client_page}"' in as_alice.get(reverse("feed", args=[ashford.pk])).content.decode()
+    items = as_alice.get(reverse("feed_api", args=[ashford.pk])).json()["items"]
+    assert {item["client_url"] for item in items} == {client_page}

@@ -196,6 +196,7 @@ def as_json(row: UserNotification) -> dict:
         "read": row.read_at is not None,
         **work_json(n),
         "url": reverse("feed_item", args=[n.organisation_id, n.id]),
+        "client_url": reverse("feed_client", args=[n.organisation_id, n.company_id]),
     }
 
 

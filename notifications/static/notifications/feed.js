@@ -62,8 +62,10 @@
     const meta = el("div", "meta");
     if (item.severity === "urgent") meta.append(el("span", "tag urgent", "Urgent"));
     const company = el("span", "company");
-    company.append(el("strong", "", item.company_name || item.company_number),
-                   document.createTextNode(" (" + item.company_number + ")"));
+    const client = el("a", "client");
+    client.href = item.client_url;  // the client's page: its timeline, profile and notes
+    client.append(el("strong", "", item.company_name || item.company_number));
+    company.append(client, document.createTextNode(" (" + item.company_number + ")"));
     meta.append(company);
     if (item.client_references && item.client_references.length) {
       meta.append(el("span", "", "Your ref: " + item.client_references.join(", ")));
