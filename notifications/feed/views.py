@@ -4,7 +4,6 @@ JavaScript) and made live by static/notifications/feed.js over the WebSocket."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,11 +41,10 @@ def feed_home(request: HttpRequest) -> HttpResponse:
 def feed_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisations = feed.organisations_for(request.user)
     organisation = organisation_of(request, organisation_id, organisations)
-    request.session[SESSION_KEY] = organisation.id
+    if request.session.get(SESSION_KEY) != organisation.id:  # else no session write on each load
+        request.session[SESSION_KEY] = organisation.id
     filters = feed.Filters.from_query(request.GET)
-    page = Paginator(feed.items(request.user, organisation.id, filters), feed.PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = feed.page_of(feed.items(request.user, organisation.id, filters), request.GET.get("page"))
     query = filters.as_query()
     newest = page.object_list[0].notification_id if page.number == 1 and page.object_list else 0
     # "Mark all read" marks what this view holds now, never what arrives after it was loaded.
