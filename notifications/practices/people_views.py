@@ -7,6 +7,8 @@ not an admin gets 403 with a sentence saying who can help.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -104,21 +106,41 @@ def _page(request, organisation: Organisation, invite_form: InviteForm | None = 
     return render(request, "notifications/people.html", context, status=status)
 
 
+def practice_admin(view):
+    """A view of the People page's: login, then the practice from the address if the user
+    administers it (else 404 or the 403 page, as _organisation_for_admin says), passed on."""
+
+    @login_required
+    @wraps(view)
+    def checked(request: HttpRequest, organisation_id: int, **kwargs) -> HttpResponse:
+        organisation = _organisation_for_admin(request, organisation_id)
+        if isinstance(organisation, HttpResponse):
+            return organisation
+        return view(request, organisation, **kwargs)
+
+    return checked
+
+
+def _back_to_people(request, organisation: Organisation, step, said) -> HttpResponse:
+    """Run `step`; say what it did (`said()`, after it) or why it could not; back to the page."""
+    try:
+        step()
+    except people.PeopleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, said())
+    return redirect("people", organisation_id=organisation.pk)
+
+
 @never_cache
-@login_required
-def people_page(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    organisation = _organisation_for_admin(request, organisation_id)
-    if isinstance(organisation, HttpResponse):
-        return organisation
+@practice_admin
+def people_page(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     return _page(request, organisation)
 
 
-@login_required
+@practice_admin
 @require_POST
-def invite(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    organisation = _organisation_for_admin(request, organisation_id)
-    if isinstance(organisation, HttpResponse):
-        return organisation
+def invite(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     form = InviteForm(request.POST)
     if not form.is_valid():
         return _page(request, organisation, form, status=400)
@@ -147,35 +169,25 @@ def _invitation(organisation: Organisation, invitation_id: int) -> Invitation:
     )
 
 
-@login_required
+@practice_admin
 @require_POST
-def change_role(request: HttpRequest, organisation_id: int, membership_id: int) -> HttpResponse:
-    organisation = _organisation_for_admin(request, organisation_id)
-    if isinstance(organisation, HttpResponse):
-        return organisation
+def change_role(request: HttpRequest, organisation: Organisation, membership_id: int) -> HttpResponse:
     membership = _membership(organisation, membership_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose admin or member.")
-    else:
-        try:
-            people.change_role(membership, form.cleaned_data["role"], request.user)
-        except people.PeopleError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request,
-                f"{people.display_name(membership.user)} is now {membership.get_role_display().lower()}.",
-            )
-    return redirect("people", organisation_id=organisation.pk)
+        return redirect("people", organisation_id=organisation.pk)
+    return _back_to_people(
+        request,
+        organisation,
+        lambda: people.change_role(membership, form.cleaned_data["role"], request.user),
+        lambda: f"{people.display_name(membership.user)} is now {membership.get_role_display().lower()}.",
+    )
 
 
-@login_required
+@practice_admin
 @require_POST
-def remove(request: HttpRequest, organisation_id: int, membership_id: int) -> HttpResponse:
-    organisation = _organisation_for_admin(request, organisation_id)
-    if isinstance(organisation, HttpResponse):
-        return organisation
+def remove(request: HttpRequest, organisation: Organisation, membership_id: int) -> HttpResponse:
     membership = _membership(organisation, membership_id)
     name, removing_self = people.display_name(membership.user), membership.user_id == request.user.pk
     try:
@@ -189,48 +201,33 @@ def remove(request: HttpRequest, organisation_id: int, membership_id: int) -> Ht
     return redirect("people", organisation_id=organisation.pk)
 
 
-@login_required
+@practice_admin
 @require_POST
-def resend_invitation(request: HttpRequest, organisation_id: int, invitation_id: int) -> HttpResponse:
-    organisation = _organisation_for_admin(request, organisation_id)
-    if isinstance(organisation, HttpResponse):
-        return organisation
+def resend_invitation(request: HttpRequest, organisation: Organisation, invitation_id: int) -> HttpResponse:
     invitation = _invitation(organisation, invitation_id)
-    try:
-        people.resend(invitation, request.user)
-    except people.PeopleError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, f"A new invitation link went to {invitation.email}; the old one no longer works."
-        )
-    return redirect("people", organisation_id=organisation.pk)
+    return _back_to_people(
+        request,
+        organisation,
+        lambda: people.resend(invitation, request.user),
+        lambda: f"A new invitation link went to {invitation.email}; the old one no longer works.",
+    )
 
 
-@login_required
+@practice_admin
 @require_POST
-def revoke_invitation(request: HttpRequest, organisation_id: int, invitation_id: int) -> HttpResponse:
-    organisation = _organisation_for_admin(request, organisation_id)
-    if isinstance(organisation, HttpResponse):
-        return organisation
+def revoke_invitation(request: HttpRequest, organisation: Organisation, invitation_id: int) -> HttpResponse:
     invitation = _invitation(organisation, invitation_id)
-    try:
-        people.revoke(invitation, request.user)
-    except people.PeopleError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, f"The invitation to {invitation.email} is withdrawn: its link no longer works."
-        )
-    return redirect("people", organisation_id=organisation.pk)
+    return _back_to_people(
+        request,
+        organisation,
+        lambda: people.revoke(invitation, request.user),
+        lambda: f"The invitation to {invitation.email} is withdrawn: its link no longer works.",
+    )
 
 
 @never_cache
-@login_required
-def history(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    organisation = _organisation_for_admin(request, organisation_id)
-    if isinstance(organisation, HttpResponse):
-        return organisation
+@practice_admin
+def history(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     events = PeopleEvent.objects.filter(organisation=organisation).select_related("actor", "subject")
     return render(
         request,
