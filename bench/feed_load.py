@@ -64,6 +64,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from notifications.content.words import MONTHS  # noqa: E402  (the project's own, once on the path)
+
 DATABASE = "clientwatch_bench_feedload"
 REDIS_DB = 13
 PRACTICE = 1
@@ -121,20 +123,6 @@ TRADES = [
     "Farms",
 ]
 NAMES = ("Jane SMITH", "Amir KHAN", "Eilidh MACLEOD", "Tom BROWN", "Priya PATEL", "Owen JONES")
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 
 
 def _day(at: datetime) -> str:

@@ -72,11 +72,16 @@ def enqueue_backfill(numbers: Sequence[str]) -> None:
     _in_chunks(BACKFILL, list(numbers), BACKFILL_CHUNK, RETRY)
 
 
-def enqueue_backfill_in(wait: timedelta, numbers: Sequence[str]) -> None:
-    """Backfill again later, when CH's rate limit allows (through RQ's scheduled registry)."""
-    job = django_rq.get_scheduler(QUEUE).enqueue_in(wait, BACKFILL, list(numbers))
+def _enqueue_in(wait: timedelta, path: str, *args) -> None:
+    """Later, through RQ's scheduled registry, keeping RQ's Retry (enqueue_in takes none)."""
+    job = django_rq.get_scheduler(QUEUE).enqueue_in(wait, path, *args)
     job.retries_left, job.retry_intervals = RETRY.max, RETRY.intervals
     job.save()
+
+
+def enqueue_backfill_in(wait: timedelta, numbers: Sequence[str]) -> None:
+    """Backfill again later, when CH's rate limit allows (through RQ's scheduled registry)."""
+    _enqueue_in(wait, BACKFILL, list(numbers))
 
 
 def enqueue_gap_check(gap_id: int | None = None) -> None:
@@ -86,9 +91,7 @@ def enqueue_gap_check(gap_id: int | None = None) -> None:
 
 
 def enqueue_gap_check_in(wait: timedelta) -> None:
-    job = django_rq.get_scheduler(QUEUE).enqueue_in(wait, CHECK_GAPS)
-    job.retries_left, job.retry_intervals = RETRY.max, RETRY.intervals
-    job.save()
+    _enqueue_in(wait, CHECK_GAPS)
 
 
 def enqueue_history(organisation_id: int, user_id: int, since: str, before_id: int) -> None:

@@ -65,6 +65,11 @@ class GapSeen:
     to_timepoint: int
 
 
+def _first_state(stream: str) -> str:
+    """A new gap waits for its check, unless the REST API cannot replay its stream."""
+    return StreamGap.WAITING if stream in HEALABLE else StreamGap.NOT_CHECKED
+
+
 def silence_limit(stream: str, moment: datetime, limits: dict[str, tuple[int, int]]) -> float | None:
     """Seconds `stream` may be silent at `moment` (aware), or None: silence never counts."""
     minutes = limits.get(stream)
@@ -88,7 +93,7 @@ def record_gap(stream: str, seen: GapSeen) -> StreamGap:
         from_time=complete_until or now,
         to_time=now,
         detected_at=now,
-        heal_state=StreamGap.WAITING if stream in HEALABLE else StreamGap.NOT_CHECKED,
+        heal_state=_first_state(stream),
     )
     log.error(
         "GAP recorded on %s (%s): timepoints after %s and before %s were never received",
@@ -114,7 +119,7 @@ def open_silent_gap(stream: str, from_timepoint: int | None, silent_since: datet
             kind=StreamGap.SILENT,
             from_timepoint=from_timepoint,
             from_time=silent_since,
-            heal_state=StreamGap.WAITING if stream in HEALABLE else StreamGap.NOT_CHECKED,
+            heal_state=_first_state(stream),
         )
         transaction.on_commit(partial(hooks.gap_recorded, gap.pk), robust=True)
     log.error(
